@@ -1,0 +1,416 @@
+"""``MemoryBackend``: the reference implementation of the journal contract, in one process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from kitaru._clock import utcnow
+from kitaru._merge import merge_metadata
+from kitaru.backend import (
+    ArtifactRecord,
+    AttemptRecord,
+    Backend,
+    CallRecord,
+    CallState,
+    ExecutionNotFoundError,
+    ExecutionRecord,
+    ExecutionState,
+    FailureRecord,
+    FencingError,
+    LeaseConflictError,
+    LeaseRecord,
+    LogRecord,
+    NotFoundError,
+    WaitNotPendingError,
+    WaitRecord,
+    WaitResolution,
+    WaitState,
+)
+from kitaru.errors import KitaruStateError
+
+__all__ = ["MemoryBackend"]
+
+
+class MemoryBackend(Backend):
+    """Keeps the journal in dictionaries guarded by one lock. Declares no capabilities:
+    it is invisible to other processes, so continuations run in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._executions: dict[str, ExecutionRecord] = {}
+        self._calls: dict[str, dict[str, CallRecord]] = {}
+        self._attempts: dict[str, dict[str, AttemptRecord]] = {}
+        self._waits: dict[str, dict[str, WaitRecord]] = {}
+        self._artifacts: dict[str, ArtifactRecord] = {}
+        self._logs: dict[str, list[LogRecord]] = {}
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _get(self, exec_id: str) -> ExecutionRecord:
+        try:
+            return self._executions[exec_id]
+        except KeyError:
+            raise ExecutionNotFoundError(exec_id) from None
+
+    def _fenced(self, exec_id: str, epoch: int) -> ExecutionRecord:
+        record = self._get(exec_id)
+        if record.epoch != epoch or record.state is not ExecutionState.RUNNING:
+            raise FencingError(
+                f"Stale runner for execution '{exec_id}': epoch {epoch} is not the current "
+                f"epoch {record.epoch} (state {record.state.value}).",
+                exec_id=exec_id,
+            )
+        return record
+
+    # -- executions -----------------------------------------------------------------------
+
+    def create_execution(self, record: ExecutionRecord) -> ExecutionRecord:
+        with self._lock:
+            if record.exec_id in self._executions:
+                raise KitaruStateError(
+                    f"Execution '{record.exec_id}' already exists.", exec_id=record.exec_id
+                )
+            stored = replace(record, epoch=0, lease=None)
+            self._executions[record.exec_id] = stored
+            self._calls[record.exec_id] = {}
+            self._attempts[record.exec_id] = {}
+            self._waits[record.exec_id] = {}
+            self._logs[record.exec_id] = []
+            return stored
+
+    def get_execution(self, exec_id: str) -> ExecutionRecord:
+        with self._lock:
+            return self._get(exec_id)
+
+    def list_executions(
+        self,
+        *,
+        flow_name: str | None = None,
+        states: Sequence[ExecutionState] | None = None,
+        limit: int | None = None,
+    ) -> list[ExecutionRecord]:
+        with self._lock:
+            rows = [
+                r
+                for r in self._executions.values()
+                if (flow_name is None or r.flow_name == flow_name)
+                and (states is None or r.state in states)
+            ]
+        rows.sort(key=lambda r: (r.created_at, r.exec_id), reverse=True)
+        return rows if limit is None else rows[:limit]
+
+    def find_execution_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        with self._lock:
+            return sorted(i for i in self._executions if i.startswith(prefix))[:limit]
+
+    # -- leases ---------------------------------------------------------------------------
+
+    def acquire_lease(
+        self, exec_id: str, *, owner: str, host: str, pid: int, lease_seconds: float
+    ) -> ExecutionRecord:
+        with self._lock:
+            record = self._get(exec_id)
+            if record.state is not ExecutionState.PENDING:
+                raise LeaseConflictError(
+                    f"Execution '{exec_id}' cannot be leased: it is {record.state.value}.",
+                    exec_id=exec_id,
+                    status=record.state,
+                )
+            now = utcnow()
+            lease = LeaseRecord(
+                owner=owner,
+                host=host,
+                pid=pid,
+                heartbeat_at=now,
+                expires_at=now + timedelta(seconds=lease_seconds),
+            )
+            record = replace(
+                record,
+                state=ExecutionState.RUNNING,
+                epoch=record.epoch + 1,
+                lease=lease,
+                round=record.round + 1,
+                started_at=record.started_at or now,
+            )
+            self._executions[exec_id] = record
+            return record
+
+    def heartbeat(self, exec_id: str, epoch: int, *, lease_seconds: float) -> bool:
+        with self._lock:
+            record = self._fenced(exec_id, epoch)
+            assert record.lease is not None
+            now = utcnow()
+            lease = replace(
+                record.lease, heartbeat_at=now, expires_at=now + timedelta(seconds=lease_seconds)
+            )
+            self._executions[exec_id] = replace(record, lease=lease)
+            return record.cancel_requested
+
+    def finish(
+        self,
+        exec_id: str,
+        epoch: int,
+        *,
+        state: ExecutionState,
+        status_reason: str | None = None,
+        failure: FailureRecord | None = None,
+        result_artifact_id: str | None = None,
+    ) -> ExecutionRecord:
+        if not state.is_finished:
+            raise ValueError(f"finish() needs a finished state, got {state.value}")
+        with self._lock:
+            record = self._fenced(exec_id, epoch)
+            record = replace(
+                record,
+                state=state,
+                status_reason=status_reason,
+                failure=failure,
+                result_artifact_id=result_artifact_id,
+                lease=None,
+                ended_at=utcnow(),
+                cancel_requested=False,
+            )
+            self._executions[exec_id] = record
+            if state is ExecutionState.CANCELLED:
+                self._abort_pending(exec_id)
+            return record
+
+    def suspend(self, exec_id: str, epoch: int) -> bool:
+        with self._lock:
+            record = self._fenced(exec_id, epoch)
+            if not any(w.state is WaitState.PENDING for w in self._waits[exec_id].values()):
+                return False
+            self._executions[exec_id] = replace(record, state=ExecutionState.WAITING, lease=None)
+            return True
+
+    def mark_lost(self, exec_id: str, epoch: int, *, failure: FailureRecord) -> bool:
+        with self._lock:
+            record = self._get(exec_id)
+            if record.state is not ExecutionState.RUNNING or record.epoch != epoch:
+                return False
+            self._executions[exec_id] = replace(
+                record,
+                state=ExecutionState.FAILED,
+                failure=failure,
+                status_reason=failure.message,
+                lease=None,
+                ended_at=utcnow(),
+            )
+            return True
+
+    def restart(self, exec_id: str, *, from_states: Sequence[ExecutionState]) -> ExecutionRecord:
+        with self._lock:
+            record = self._get(exec_id)
+            if record.state not in from_states:
+                raise KitaruStateError(
+                    f"Execution '{exec_id}' is {record.state.value}; expected one of: "
+                    + ", ".join(s.value for s in from_states)
+                    + ".",
+                    exec_id=exec_id,
+                    status=record.state,
+                )
+            record = replace(
+                record,
+                state=ExecutionState.PENDING,
+                failure=None,
+                status_reason=None,
+                ended_at=None,
+                cancel_requested=False,
+                lease=None,
+            )
+            self._executions[exec_id] = record
+            return record
+
+    def request_cancel(self, exec_id: str) -> ExecutionRecord:
+        with self._lock:
+            record = self._get(exec_id)
+            if record.state.is_finished:
+                raise KitaruStateError(
+                    f"Execution '{exec_id}' is already {record.state.value}.",
+                    exec_id=exec_id,
+                    status=record.state,
+                )
+            if record.state is ExecutionState.RUNNING:
+                record = replace(record, cancel_requested=True)
+            else:
+                record = replace(
+                    record,
+                    state=ExecutionState.CANCELLED,
+                    ended_at=utcnow(),
+                    status_reason="Cancelled by request.",
+                    lease=None,
+                )
+                self._abort_pending(exec_id)
+            self._executions[exec_id] = record
+            return record
+
+    def _abort_pending(self, exec_id: str) -> None:
+        now = utcnow()
+        for wait_id, wait in self._waits[exec_id].items():
+            if wait.state is WaitState.PENDING:
+                self._waits[exec_id][wait_id] = replace(
+                    wait, state=WaitState.ABORTED, resolved_at=now
+                )
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def save_call(
+        self,
+        exec_id: str,
+        epoch: int,
+        call: CallRecord,
+        *,
+        attempts: Sequence[AttemptRecord] = (),
+        artifacts: Sequence[ArtifactRecord] = (),
+    ) -> bool:
+        with self._lock:
+            record = self._fenced(exec_id, epoch)
+            existing = self._calls[exec_id].get(call.invocation_id)
+            if existing is not None and existing.state is CallState.COMPLETED:
+                return record.cancel_requested
+            self._calls[exec_id][call.invocation_id] = call
+            for attempt in attempts:
+                self._attempts[exec_id].setdefault(attempt.attempt_id, attempt)
+            for artifact in artifacts:
+                self._artifacts.setdefault(artifact.artifact_id, artifact)
+            return record.cancel_requested
+
+    def get_calls(self, exec_id: str) -> list[CallRecord]:
+        with self._lock:
+            self._get(exec_id)
+            return sorted(self._calls[exec_id].values(), key=lambda c: c.seq)
+
+    def get_attempts(self, exec_id: str) -> list[AttemptRecord]:
+        with self._lock:
+            self._get(exec_id)
+            return sorted(self._attempts[exec_id].values(), key=lambda a: a.started_at)
+
+    def find_cached_call(self, cache_key: str) -> CallRecord | None:
+        with self._lock:
+            hits = [
+                c
+                for calls in self._calls.values()
+                for c in calls.values()
+                if c.cache_key == cache_key
+                and c.state is CallState.COMPLETED
+                and c.output_artifact_id is not None
+            ]
+        return max(hits, key=lambda c: c.ended_at or c.started_at, default=None)
+
+    # -- waits ----------------------------------------------------------------------------
+
+    def create_wait(self, exec_id: str, epoch: int, wait: WaitRecord) -> WaitRecord:
+        with self._lock:
+            self._fenced(exec_id, epoch)
+            for existing in self._waits[exec_id].values():
+                if existing.name == wait.name:
+                    return existing
+            self._waits[exec_id][wait.wait_id] = wait
+            return wait
+
+    def get_waits(self, exec_id: str) -> list[WaitRecord]:
+        with self._lock:
+            self._get(exec_id)
+            return sorted(self._waits[exec_id].values(), key=lambda w: w.created_at)
+
+    def resolve_wait(
+        self, exec_id: str, wait_id: str, *, state: WaitState, value: Any = None
+    ) -> WaitResolution:
+        if state is WaitState.PENDING:
+            raise ValueError("resolve_wait() needs state resolved or aborted")
+        with self._lock:
+            record = self._get(exec_id)
+            wait = self._waits[exec_id].get(wait_id)
+            if wait is None:
+                raise NotFoundError(
+                    f"Execution '{exec_id}' has no wait '{wait_id}'.", exec_id=exec_id
+                )
+            if wait.state is not WaitState.PENDING:
+                raise WaitNotPendingError(
+                    f"Wait '{wait.name}' of execution '{exec_id}' is already {wait.state.value}.",
+                    exec_id=exec_id,
+                    status=wait.state,
+                )
+            now = utcnow()
+            wait = replace(
+                wait,
+                state=state,
+                value=value if state is WaitState.RESOLVED else None,
+                resolved_at=now,
+            )
+            self._waits[exec_id][wait_id] = wait
+            should_continue = False
+            if state is WaitState.RESOLVED:
+                still_pending = any(
+                    w.state is WaitState.PENDING for w in self._waits[exec_id].values()
+                )
+                if record.state is ExecutionState.WAITING and not still_pending:
+                    record = replace(record, state=ExecutionState.PENDING)
+                    should_continue = True
+            elif record.state in (ExecutionState.WAITING, ExecutionState.PENDING):
+                record = replace(
+                    record,
+                    state=ExecutionState.CANCELLED,
+                    ended_at=now,
+                    status_reason=f"Wait '{wait.name}' was aborted.",
+                )
+                self._abort_pending(exec_id)
+            elif record.state is ExecutionState.RUNNING:
+                record = replace(record, cancel_requested=True)
+            self._executions[exec_id] = record
+            return WaitResolution(wait=wait, execution=record, should_continue=should_continue)
+
+    # -- artifacts, metadata, logs ----------------------------------------------------------
+
+    def put_artifact(self, exec_id: str, epoch: int, artifact: ArtifactRecord) -> None:
+        with self._lock:
+            self._fenced(exec_id, epoch)
+            self._artifacts.setdefault(artifact.artifact_id, artifact)
+
+    def get_artifact(self, artifact_id: str) -> ArtifactRecord:
+        with self._lock:
+            try:
+                return self._artifacts[artifact_id]
+            except KeyError:
+                raise NotFoundError(f"Artifact '{artifact_id}' was not found.") from None
+
+    def list_artifacts(self, exec_id: str) -> list[ArtifactRecord]:
+        with self._lock:
+            self._get(exec_id)
+            rows = [a for a in self._artifacts.values() if a.exec_id == exec_id]
+        return sorted(rows, key=lambda a: a.created_at)
+
+    def merge_metadata(self, exec_id: str, epoch: int, values: Mapping[str, Any]) -> None:
+        with self._lock:
+            record = self._fenced(exec_id, epoch)
+            self._executions[exec_id] = replace(
+                record, metadata=merge_metadata(record.metadata, values)
+            )
+
+    def append_logs(self, records: Sequence[LogRecord]) -> None:
+        with self._lock:
+            for line in records:
+                self._get(line.exec_id)
+                self._logs[line.exec_id].append(line)
+
+    def get_logs(
+        self,
+        exec_id: str,
+        *,
+        invocation_id: str | None = None,
+        source: str | None = None,
+        limit: int | None = None,
+    ) -> list[LogRecord]:
+        with self._lock:
+            self._get(exec_id)
+            rows = [
+                r
+                for r in self._logs[exec_id]
+                if (invocation_id is None or r.invocation_id == invocation_id)
+                and (source is None or r.source == source)
+            ]
+        return rows if limit is None else rows[:limit]

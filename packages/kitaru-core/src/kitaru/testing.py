@@ -1,0 +1,5 @@
+"""Test doubles that are real implementations: the in-memory backend and fault injection."""
+
+from kitaru._memory import MemoryBackend
+
+__all__ = ["MemoryBackend"]
