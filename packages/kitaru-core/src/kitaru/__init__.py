@@ -1,5 +1,11 @@
 """Kitaru: durable execution for Python AI agents."""
 
+from kitaru._checkpoint import checkpoint
+from kitaru._config import KitaruConfig, configure
+from kitaru._flow import FlowHandle, flow
+from kitaru._image import ImageSettings
+from kitaru._metadata import load, log, save
+from kitaru._wait import wait
 from kitaru.errors import (
     FailureOrigin,
     KitaruBackendError,
@@ -19,7 +25,10 @@ from kitaru.plugins import hookimpl
 
 __all__ = [
     "FailureOrigin",
+    "FlowHandle",
+    "ImageSettings",
     "KitaruBackendError",
+    "KitaruConfig",
     "KitaruContextError",
     "KitaruDivergenceError",
     "KitaruError",
@@ -31,5 +40,17 @@ __all__ = [
     "KitaruUsageError",
     "KitaruUserCodeError",
     "KitaruWaitValidationError",
+    "checkpoint",
+    "configure",
+    "flow",
     "hookimpl",
+    "load",
+    "log",
+    "save",
+    "wait",
 ]
+
+for _name in ("checkpoint", "configure", "flow", "load", "log", "save", "wait", "FlowHandle",
+              "KitaruConfig"):
+    globals()[_name].__module__ = "kitaru"
+del _name

@@ -1,0 +1,45 @@
+"""Turning database errors into Kitaru errors, with the journal URL (password masked)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from kitaru.errors import KitaruBackendError, KitaruUsageError
+from kitaru_backend_sql._url import mask_url
+
+__all__ = ["translate_errors"]
+
+
+@contextmanager
+def translate_errors(url: sa.URL) -> Iterator[None]:
+    """Raise database failures as :class:`KitaruBackendError` naming the journal.
+
+    Values the driver cannot store (naive datetimes, data that is not JSON) are the caller's
+    mistake and raise :class:`KitaruUsageError`; the transaction was rolled back either way.
+    """
+    try:
+        yield
+    except exc.DBAPIError as error:
+        raise KitaruBackendError(_describe(url, error)) from error
+    except exc.StatementError as error:
+        if isinstance(error.orig, TypeError | ValueError):
+            raise KitaruUsageError(
+                f"The journal at {mask_url(url)} cannot store this value: {error.orig}"
+            ) from error
+        raise KitaruBackendError(_describe(url, error)) from error
+    except exc.SQLAlchemyError as error:  # pool timeouts, closed engines, ...
+        raise KitaruBackendError(_describe(url, error)) from error
+
+
+def _describe(url: sa.URL, error: exc.SQLAlchemyError) -> str:
+    cause = getattr(error, "orig", None) or error
+    detail = " ".join(str(cause).split())
+    if url.password:
+        detail = detail.replace(str(url.password), "***")
+    return (
+        f"The journal at {mask_url(url)} failed: {type(cause).__name__}: {detail}"
+    )

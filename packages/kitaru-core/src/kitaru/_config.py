@@ -1,0 +1,272 @@
+"""Where Kitaru keeps its files, which journal and artifact store it uses, and how execution
+settings are resolved (defaults < pyproject ``[tool.kitaru]`` < environment < ``configure()``
+< ``@flow(...)`` < ``.run(...)``). Nothing here runs at import."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kitaru.errors import KitaruUsageError
+
+DEFAULT_STACK = "default"
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+_FALSE = {"0", "false", "f", "no", "n", "off"}
+
+
+def config_dir() -> Path:
+    """``KITARU_CONFIG_PATH``, else the platform's user config folder for ``kitaru``."""
+    explicit = os.environ.get("KITARU_CONFIG_PATH", "").strip()
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / "kitaru"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "kitaru"
+    base = os.environ.get("XDG_CONFIG_HOME", "").strip() or str(Path.home() / ".config")
+    return Path(base) / "kitaru"
+
+
+def store_url() -> str:
+    """``KITARU_STORE_URL``, else the embedded SQLite journal ``<config>/kitaru.db``."""
+    url = os.environ.get("KITARU_STORE_URL", "").strip()
+    return url or f"sqlite:///{config_dir() / 'kitaru.db'}"
+
+
+def artifact_store_uri() -> str:
+    """``KITARU_ARTIFACT_STORE`` (a path or URI), else ``<config>/artifacts``."""
+    uri = os.environ.get("KITARU_ARTIFACT_STORE", "").strip()
+    return uri or str(config_dir() / "artifacts")
+
+
+def lease_seconds() -> float:
+    raw = os.environ.get("KITARU_LEASE_SECONDS", "").strip()
+    if not raw:
+        return 30.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise KitaruUsageError(f"KITARU_LEASE_SECONDS must be a number, got {raw!r}.") from None
+    if value < 1:
+        raise KitaruUsageError("KITARU_LEASE_SECONDS must be at least 1.")
+    return value
+
+
+def parse_bool(raw: str, *, source: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise KitaruUsageError(
+        f"{source} must be a boolean (1/true/yes/on or 0/false/no/off), got {raw!r}."
+    )
+
+
+def validate_retries(value: Any, *, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise KitaruUsageError(f"{what} retries must be an integer, got {value!r}.")
+    if value < 0:
+        raise KitaruUsageError(f"{what} retries must be >= 0.")
+    return value
+
+
+def validate_stack(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise KitaruUsageError(f"Stack must be a non-empty string, got {value!r}.")
+    return value.strip()
+
+
+def validate_cache(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise KitaruUsageError(f"cache must be True or False, got {value!r}.")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutionSettings:
+    """One layer of execution settings; ``None`` means "not set in this layer"."""
+
+    stack: str | None = None
+    cache: bool | None = None
+    retries: int | None = None
+    image: Mapping[str, Any] | None = None
+
+    def over(self, lower: ExecutionSettings) -> ExecutionSettings:
+        image: Mapping[str, Any] | None = lower.image
+        if self.image is not None:
+            merged = dict(lower.image or {})
+            for key, value in self.image.items():
+                if key == "environment" and isinstance(value, Mapping):
+                    merged[key] = {**dict(merged.get(key) or {}), **value}
+                else:
+                    merged[key] = value
+            image = merged
+        return ExecutionSettings(
+            stack=self.stack if self.stack is not None else lower.stack,
+            cache=self.cache if self.cache is not None else lower.cache,
+            retries=self.retries if self.retries is not None else lower.retries,
+            image=image,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "cache": self.cache,
+            "retries": self.retries,
+            "image": dict(self.image) if self.image is not None else None,
+        }
+
+
+DEFAULTS = ExecutionSettings(stack=DEFAULT_STACK, cache=True, retries=0)
+
+_configured_lock = threading.Lock()
+_configured = ExecutionSettings()
+
+
+def configured_layer() -> ExecutionSettings:
+    return _configured
+
+
+def set_configured_layer(layer: ExecutionSettings) -> None:
+    global _configured
+    with _configured_lock:
+        _configured = layer
+
+
+def _pyproject_layer(start: Path | None = None) -> ExecutionSettings:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text())
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise KitaruUsageError(f"Cannot read {candidate}: {exc}") from exc
+            table = data.get("tool", {}).get("kitaru")
+            if not isinstance(table, dict):
+                return ExecutionSettings()
+            if "runner" in table:
+                raise KitaruUsageError(
+                    f"{candidate}: [tool.kitaru] 'runner' is no longer supported; use 'stack'."
+                )
+            unknown = set(table) - {"stack", "cache", "retries", "image"}
+            if unknown:
+                raise KitaruUsageError(
+                    f"{candidate}: unknown [tool.kitaru] keys: {', '.join(sorted(unknown))}. "
+                    "Allowed: stack, cache, retries, image."
+                )
+            return ExecutionSettings(
+                stack=validate_stack(table["stack"]) if "stack" in table else None,
+                cache=validate_cache(table["cache"]) if "cache" in table else None,
+                retries=validate_retries(table["retries"], what="Flow")
+                if "retries" in table
+                else None,
+                image=_image_mapping(table["image"]) if "image" in table else None,
+            )
+    return ExecutionSettings()
+
+
+def _env_layer() -> ExecutionSettings:
+    if os.environ.get("KITARU_RUNNER"):
+        raise KitaruUsageError("KITARU_RUNNER is no longer supported; use KITARU_STACK.")
+    stack = os.environ.get("KITARU_STACK", "").strip() or None
+    cache_raw = os.environ.get("KITARU_CACHE", "").strip()
+    retries_raw = os.environ.get("KITARU_RETRIES", "").strip()
+    retries = None
+    if retries_raw:
+        try:
+            retries = validate_retries(int(retries_raw), what="KITARU_RETRIES: flow")
+        except ValueError:
+            raise KitaruUsageError(
+                f"KITARU_RETRIES must be an integer, got {retries_raw!r}."
+            ) from None
+    image_raw = os.environ.get("KITARU_IMAGE", "").strip()
+    image = None
+    if image_raw:
+        import json
+
+        if image_raw.startswith("{"):
+            try:
+                image = _image_mapping(json.loads(image_raw))
+            except ValueError as exc:
+                raise KitaruUsageError(f"KITARU_IMAGE is not valid JSON: {exc}") from exc
+        else:
+            image = {"base_image": image_raw}
+    return ExecutionSettings(
+        stack=stack,
+        cache=parse_bool(cache_raw, source="KITARU_CACHE") if cache_raw else None,
+        retries=retries,
+        image=image,
+    )
+
+
+def _image_mapping(value: Any) -> dict[str, Any]:
+    from kitaru._image import coerce_image
+
+    return coerce_image(value)
+
+
+def resolve_settings(
+    *, decorator: ExecutionSettings, call: ExecutionSettings
+) -> ExecutionSettings:
+    """Apply the precedence chain and return fully resolved settings."""
+    resolved = DEFAULTS
+    for layer in (_pyproject_layer(), _env_layer(), configured_layer(), decorator, call):
+        resolved = layer.over(resolved)
+    return resolved
+
+
+@dataclass(frozen=True, kw_only=True)
+class KitaruConfig:
+    """The process-local override layer set by :func:`kitaru.configure`."""
+
+    stack: str | None = None
+    image: Mapping[str, Any] | None = None
+    cache: bool | None = None
+    retries: int | None = None
+    project: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+_UNSET: Any = object()
+
+
+def configure(
+    *,
+    stack: Any = _UNSET,
+    image: Any = _UNSET,
+    cache: Any = _UNSET,
+    retries: Any = _UNSET,
+    project: Any = _UNSET,
+) -> KitaruConfig:
+    """Set process-local execution defaults. Omitted: unchanged; ``None``: cleared."""
+    layer = configured_layer()
+    changes: dict[str, Any] = {}
+    if stack is not _UNSET:
+        changes["stack"] = None if stack is None else validate_stack(stack)
+    if cache is not _UNSET:
+        changes["cache"] = None if cache is None else validate_cache(cache)
+    if retries is not _UNSET:
+        changes["retries"] = None if retries is None else validate_retries(retries, what="Flow")
+    if image is not _UNSET:
+        changes["image"] = None if image is None else _image_mapping(image)
+    if project is not _UNSET and project is not None:
+        if not isinstance(project, str) or not project.strip():
+            raise KitaruUsageError("project must be a non-empty string.")
+    new_layer = replace(layer, **changes)
+    set_configured_layer(new_layer)
+    return KitaruConfig(
+        stack=new_layer.stack,
+        image=new_layer.image,
+        cache=new_layer.cache,
+        retries=new_layer.retries,
+        project=None if project is _UNSET else project,
+    )

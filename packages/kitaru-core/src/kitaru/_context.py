@@ -1,0 +1,112 @@
+"""Per-execution state of a running segment, reached through ContextVars."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kitaru.backend import CallRecord, CallState, ExecutionRecord, WaitRecord
+from kitaru.errors import KitaruContextError
+
+if TYPE_CHECKING:
+    from kitaru._runtime import Runtime
+
+
+@dataclass
+class CheckpointScope:
+    """The checkpoint call currently executing in this context."""
+
+    flow: FlowContext
+    name: str
+    invocation_id: str
+    call_id: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    llm_counter: int = 0
+
+
+class FlowContext:
+    """Everything one segment knows about its execution. Thread-safe where it must be."""
+
+    def __init__(
+        self,
+        *,
+        runtime: Runtime,
+        execution: ExecutionRecord,
+        calls: list[CallRecord],
+        waits: list[WaitRecord],
+        cache: bool,
+        default_retries: int,
+        max_workers: int = 8,
+    ) -> None:
+        self.runtime = runtime
+        self.execution = execution
+        self.exec_id = execution.exec_id
+        self.epoch = execution.epoch
+        self.cache = cache
+        self.default_retries = default_retries
+        self.lock = threading.RLock()
+        self.recorded_by_seq: dict[int, CallRecord] = {c.seq: c for c in calls}
+        self.recorded: dict[str, CallRecord] = {c.invocation_id: c for c in calls}
+        self.waits: dict[str, WaitRecord] = {w.name: w for w in waits}
+        self.replay_plan: dict[str, Any] = dict(execution.replay_plan or {})
+        self.cancel_requested = threading.Event()
+        self.lease_lost = threading.Event()
+        self.max_workers = max_workers
+        self._executor: ThreadPoolExecutor | None = None
+        self.pending_futures: list[Future[Any]] = []
+        self.reset_round()
+
+    def reset_round(self) -> None:
+        """Counters restart each time the flow body runs from the top."""
+        with self.lock:
+            self.next_seq = 0
+            self.name_counts: dict[str, int] = {}
+            self.explicit_ids: set[str] = set()
+            self.wait_counts: dict[str, int] = {}
+            self.live: list[str] = []
+            self.llm_counter = 0
+
+    def remember(self, call: CallRecord) -> None:
+        with self.lock:
+            if call.state is CallState.COMPLETED or call.invocation_id not in self.recorded:
+                self.recorded[call.invocation_id] = call
+                self.recorded_by_seq[call.seq] = call
+            elif self.recorded[call.invocation_id].state is not CallState.COMPLETED:
+                self.recorded[call.invocation_id] = call
+                self.recorded_by_seq[call.seq] = call
+
+    def executor(self) -> ThreadPoolExecutor:
+        with self.lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.max_workers, thread_name_prefix=f"kitaru-{self.exec_id[:8]}"
+                )
+            return self._executor
+
+    def shutdown(self) -> None:
+        with self.lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+_flow_ctx: ContextVar[FlowContext | None] = ContextVar("kitaru_flow", default=None)
+_checkpoint_ctx: ContextVar[CheckpointScope | None] = ContextVar("kitaru_checkpoint", default=None)
+
+
+def current_flow() -> FlowContext | None:
+    return _flow_ctx.get()
+
+
+def current_checkpoint() -> CheckpointScope | None:
+    return _checkpoint_ctx.get()
+
+
+def require_flow(message: str) -> FlowContext:
+    ctx = _flow_ctx.get()
+    if ctx is None:
+        raise KitaruContextError(message)
+    return ctx

@@ -1,0 +1,26 @@
+"""Turning exceptions into journaled failures with an origin."""
+
+from __future__ import annotations
+
+import traceback as tb
+
+from kitaru.backend import FailureRecord
+from kitaru.errors import FailureOrigin, KitaruRuntimeError
+
+
+def failure_from(exc: BaseException, *, origin: FailureOrigin | None = None) -> FailureRecord:
+    if origin is None:
+        origin = FailureOrigin.RUNTIME if isinstance(exc, KitaruRuntimeError) else (
+            FailureOrigin.USER_CODE
+        )
+    exc_type = type(exc)
+    name = exc_type.__qualname__
+    if exc_type.__module__ not in ("builtins", "__main__"):
+        name = f"{exc_type.__module__}.{name}"
+    text = str(exc)
+    return FailureRecord(
+        message=f"{exc_type.__qualname__}: {text}" if text else exc_type.__qualname__,
+        exception_type=name,
+        traceback="".join(tb.format_exception(exc)),
+        origin=origin,
+    )

@@ -1,0 +1,85 @@
+"""Resolving waits: validation, compare-and-set, and the automatic continuation."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from kitaru import _jsonschema
+from kitaru.backend import WaitNotPendingError, WaitRecord, WaitResolution, WaitState
+from kitaru.errors import KitaruStateError, KitaruUsageError, KitaruWaitValidationError
+
+if TYPE_CHECKING:
+    from kitaru._runtime import Runtime
+
+
+def select_wait(runtime: Runtime, exec_id: str, selector: str) -> WaitRecord:
+    """The pending wait named (or with id) ``selector``."""
+    if not isinstance(selector, str) or not selector.strip():
+        raise KitaruUsageError("wait must be a non-empty wait name or id.")
+    selector = selector.strip()
+    waits = runtime.backend.get_waits(exec_id)
+    pending = [w for w in waits if w.state is WaitState.PENDING]
+    if not pending:
+        raise KitaruStateError(
+            f"Execution '{exec_id}' has no pending waits to resolve.", exec_id=exec_id
+        )
+    matches = [w for w in pending if selector in (w.name, w.wait_id)]
+    if not matches:
+        done = [w for w in waits if selector in (w.name, w.wait_id)]
+        if done:
+            raise KitaruStateError(
+                f"Wait '{selector}' of execution '{exec_id}' is already {done[0].state.value}.",
+                exec_id=exec_id,
+            )
+        raise KitaruStateError(
+            f"Execution '{exec_id}' has no pending wait '{selector}'. Available waits: "
+            + ", ".join(w.name for w in pending)
+            + ".",
+            exec_id=exec_id,
+        )
+    return matches[0]
+
+
+def resolve(
+    runtime: Runtime,
+    exec_id: str,
+    selector: str,
+    value: Any,
+    *,
+    abort: bool = False,
+    continue_run: bool = True,
+) -> WaitResolution:
+    """Validate ``value`` against the wait's schema, resolve it (compare-and-set), and submit
+    the execution to its stack when this resolution released it."""
+    wait_record = select_wait(runtime, exec_id, selector)
+    if not abort:
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise KitaruUsageError(f"Wait input must be JSON-serializable: {exc}") from exc
+        problems = _jsonschema.errors(wait_record.schema, value)
+        if problems:
+            raise KitaruWaitValidationError(
+                f"Input for wait '{wait_record.name}' does not match its schema: "
+                + "; ".join(problems)
+            )
+    try:
+        resolution = runtime.backend.resolve_wait(
+            exec_id,
+            wait_record.wait_id,
+            state=WaitState.ABORTED if abort else WaitState.RESOLVED,
+            value=None if abort else value,
+        )
+    except WaitNotPendingError as exc:
+        raise KitaruStateError(
+            f"Wait '{wait_record.name}' of execution '{exec_id}' was resolved by someone "
+            "else just now.",
+            exec_id=exec_id,
+        ) from exc
+    runtime.plugin_manager.hook.kitaru_wait_resolved(wait=resolution.wait)
+    if resolution.should_continue and continue_run:
+        from kitaru.runners import runner_for
+
+        runner_for(runtime, resolution.execution).continue_execution(exec_id)
+    return resolution

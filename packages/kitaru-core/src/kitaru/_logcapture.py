@@ -1,0 +1,164 @@
+"""Runtime log capture: stdout, stderr and ``logging`` output inside a flow or checkpoint is
+journaled per execution and checkpoint, and still reaches the terminal.
+
+The tee streams and the logging handler are installed once per process, on the first flow
+run; they forward to the journal only when a :class:`LogSink` is active in the current context.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TextIO
+
+from kitaru._clock import utcnow
+from kitaru.backend import LogRecord
+
+if TYPE_CHECKING:
+    from kitaru.backend import Backend
+
+_sink: ContextVar[LogSink | None] = ContextVar("kitaru_log_sink", default=None)
+_install_lock = threading.Lock()
+_installed = False
+_FLUSH_LINES = 200
+_FLUSH_SECONDS = 1.0
+
+
+class LogSink:
+    """Buffers log lines for one execution (and optionally one checkpoint call)."""
+
+    def __init__(
+        self, backend: Backend, exec_id: str, *, invocation_id: str | None, source: str
+    ) -> None:
+        self.backend = backend
+        self.exec_id = exec_id
+        self.invocation_id = invocation_id
+        self.source = source
+        self._lines: list[LogRecord] = []
+        self._partial: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._last_flush = time.monotonic()
+
+    def add(self, message: str, *, level: str, stream: str | None = None, **extra: Any) -> None:
+        record = LogRecord(
+            exec_id=self.exec_id,
+            message=message,
+            timestamp=utcnow(),
+            level=level,
+            source=self.source,
+            invocation_id=self.invocation_id,
+            stream=stream,
+            **extra,
+        )
+        with self._lock:
+            self._lines.append(record)
+            due = (
+                len(self._lines) >= _FLUSH_LINES
+                or time.monotonic() - self._last_flush > _FLUSH_SECONDS
+            )
+        if due:
+            self.flush()
+
+    def write_stream(self, stream: str, text: str) -> None:
+        with self._lock:
+            buffered = self._partial.get(stream, "") + text
+            *complete, rest = buffered.split("\n")
+            self._partial[stream] = rest
+        level = "ERROR" if stream == "stderr" else "INFO"
+        for line in complete:
+            if line.strip():
+                self.add(line, level=level, stream=stream)
+
+    def flush(self) -> None:
+        with self._lock:
+            for stream, rest in self._partial.items():
+                if rest.strip():
+                    self._lines.append(
+                        LogRecord(
+                            exec_id=self.exec_id,
+                            message=rest,
+                            timestamp=utcnow(),
+                            level="ERROR" if stream == "stderr" else "INFO",
+                            source=self.source,
+                            invocation_id=self.invocation_id,
+                            stream=stream,
+                        )
+                    )
+            self._partial.clear()
+            lines, self._lines = self._lines, []
+            self._last_flush = time.monotonic()
+        if lines:
+            try:
+                self.backend.append_logs(lines)
+            except Exception as exc:  # logs must never break a run
+                sys.__stderr__.write(f"kitaru: could not store {len(lines)} log lines: {exc}\n")
+
+
+class _Tee:
+    def __init__(self, name: str, original: TextIO) -> None:
+        self._name = name
+        self._original = original
+
+    def write(self, text: str) -> int:
+        sink = _sink.get()
+        if sink is not None and not getattr(_guard, "active", False):
+            _guard.active = True
+            try:
+                sink.write_stream(self._name, text)
+            finally:
+                _guard.active = False
+        return self._original.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+
+_guard = threading.local()
+
+
+class _Handler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = _sink.get()
+        if sink is None or getattr(_guard, "active", False):
+            return
+        _guard.active = True
+        try:
+            sink.add(
+                record.getMessage(),
+                level=record.levelname,
+                module=record.module,
+                filename=record.filename,
+                lineno=record.lineno,
+            )
+        except Exception:
+            self.handleError(record)
+        finally:
+            _guard.active = False
+
+
+def install() -> None:
+    """Install the tees (again, if something replaced the streams) and the logging handler."""
+    global _installed
+    with _install_lock:
+        if not isinstance(sys.stdout, _Tee):
+            sys.stdout = _Tee("stdout", sys.stdout)  # type: ignore[assignment]
+        if not isinstance(sys.stderr, _Tee):
+            sys.stderr = _Tee("stderr", sys.stderr)  # type: ignore[assignment]
+        if not _installed:
+            logging.getLogger().addHandler(_Handler())
+            _installed = True
+
+
+def current_sink() -> LogSink | None:
+    return _sink.get()
+
+
+def set_sink(sink: LogSink | None) -> Any:
+    return _sink.set(sink)
+
+
+def reset_sink(token: Any) -> None:
+    _sink.reset(token)

@@ -1,0 +1,118 @@
+"""``log()``, ``save()`` and ``load()``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from kitaru._clock import utcnow
+from kitaru._context import current_checkpoint, current_flow
+from kitaru._merge import merge_metadata
+from kitaru._signals import LeaseLost
+from kitaru.backend import ArtifactRecord, FencingError
+from kitaru.errors import KitaruContextError, KitaruRuntimeError, KitaruUsageError
+
+ARTIFACT_TYPES = ("blob", "context", "input", "output", "prompt", "response")
+
+
+def log(**kwargs: Any) -> None:
+    """Attach metadata to the current checkpoint (inside one) or to the execution.
+
+    Same key again: dict values merge key-wise, other values are replaced.
+    """
+    ctx = current_flow()
+    if ctx is None:
+        raise KitaruContextError("kitaru.log() can only be called inside a @flow.")
+    if not kwargs:
+        return
+    try:
+        json.dumps(kwargs)
+    except (TypeError, ValueError) as exc:
+        raise KitaruUsageError(f"kitaru.log() values must be JSON-serializable: {exc}") from exc
+    scope = current_checkpoint()
+    if scope is not None:
+        merged = merge_metadata(scope.metadata, kwargs)
+        scope.metadata.clear()
+        scope.metadata.update(merged)
+        return
+    try:
+        ctx.runtime.backend.merge_metadata(ctx.exec_id, ctx.epoch, kwargs)
+    except FencingError:
+        raise LeaseLost() from None
+
+
+def save(name: str, value: Any, *, type: str = "output", tags: list[str] | None = None) -> None:
+    """Store ``value`` as a named artifact of the current checkpoint."""
+    scope = current_checkpoint()
+    if scope is None:
+        raise KitaruContextError("kitaru.save() can only be called inside a @checkpoint.")
+    if not isinstance(name, str) or not name.strip():
+        raise KitaruUsageError("Artifact name must be a non-empty string.")
+    kind = type.strip().lower() if isinstance(type, str) else None
+    if kind not in ARTIFACT_TYPES:
+        raise KitaruUsageError(
+            f"Unsupported Kitaru artifact type {type!r}. Expected one of: "
+            + ", ".join(ARTIFACT_TYPES)
+            + "."
+        )
+    if tags is not None and (
+        not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags)
+    ):
+        raise KitaruUsageError("tags must be a list of strings.")
+    ctx = scope.flow
+    payload = ctx.runtime.encode(value)
+    artifact = ArtifactRecord(
+        artifact_id=str(uuid.uuid4()),
+        exec_id=ctx.exec_id,
+        name=name.strip(),
+        payload=payload,
+        save_type="manual",
+        invocation_id=scope.invocation_id,
+        kind=kind,
+        tags=tuple(tags or ()),
+        metadata={"kitaru_artifact_type": kind},
+        created_at=utcnow(),
+    )
+    try:
+        ctx.runtime.backend.put_artifact(ctx.exec_id, ctx.epoch, artifact)
+    except FencingError:
+        raise LeaseLost() from None
+
+
+def load(exec_id: str, name: str) -> Any:
+    """Load a ``save()``d artifact, or a checkpoint's return value, of another execution."""
+    scope = current_checkpoint()
+    if scope is None:
+        raise KitaruContextError("kitaru.load() can only be called inside a @checkpoint.")
+    try:
+        uuid.UUID(str(exec_id))
+    except ValueError:
+        raise KitaruUsageError(f"exec_id must be an execution UUID, got {exec_id!r}.") from None
+    if not isinstance(name, str) or not name.strip():
+        raise KitaruUsageError("Artifact name must be a non-empty string.")
+    runtime = scope.flow.runtime
+    return runtime.decode(find_artifact(runtime.backend, exec_id, name.strip()).payload)
+
+
+def find_artifact(backend: Any, exec_id: str, name: str) -> ArtifactRecord:
+    calls = {c.invocation_id: c for c in backend.get_calls(exec_id)}
+    matches = []
+    for artifact in backend.list_artifacts(exec_id):
+        if artifact.save_type == "manual" and artifact.name == name:
+            matches.append(artifact)
+        elif artifact.save_type == "step_output" and artifact.invocation_id is not None:
+            call = calls.get(artifact.invocation_id)
+            if name == artifact.invocation_id or (call is not None and call.name == name):
+                matches.append(artifact)
+    if not matches:
+        raise KitaruRuntimeError(f"No artifact named '{name}' was found in execution {exec_id}.")
+    if len(matches) > 1:
+        listing = ", ".join(
+            f"{a.invocation_id}/{a.name} ({a.save_type})" for a in matches
+        )
+        raise KitaruRuntimeError(
+            f"Multiple artifacts named '{name}' in execution {exec_id}: {listing}. Use a "
+            "unique name (or the checkpoint's invocation id)."
+        )
+    return matches[0]

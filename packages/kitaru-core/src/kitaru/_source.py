@@ -1,0 +1,100 @@
+"""Recording where a flow lives and re-importing it in another process.
+
+A flow defined in an importable module is re-imported by module name. A flow defined in a
+script that ran as ``__main__`` is re-loaded from the script's file under the module name
+``__kitaru_main__``, so its ``if __name__ == "__main__":`` block does not run again, with the
+script's folder first on ``sys.path`` as it was when the script ran.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from kitaru.backend import SourceRef
+from kitaru.errors import KitaruRuntimeError, KitaruUsageError
+
+MAIN_ALIAS = "__kitaru_main__"
+
+
+def source_of(func: Any) -> SourceRef:
+    module_name = func.__module__
+    qualname = func.__qualname__
+    module = sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    if module_name in ("__main__", MAIN_ALIAS):
+        path = str(Path(file).resolve()) if file else None
+        return SourceRef(
+            module="__main__",
+            qualname=qualname,
+            file=path,
+            sys_path=str(Path(path).parent) if path else os.getcwd(),
+        )
+    return SourceRef(
+        module=module_name,
+        qualname=qualname,
+        file=str(Path(file).resolve()) if file else None,
+        sys_path=os.getcwd(),
+    )
+
+
+def load_module_from_file(path: str, module_name: str = MAIN_ALIAS) -> Any:
+    """Import a ``.py`` file as ``module_name`` (its folder first on ``sys.path``)."""
+    file = Path(path)
+    if not file.is_file():
+        raise KitaruUsageError(f"Flow file '{path}' does not exist.")
+    if file.suffix != ".py":
+        raise KitaruUsageError(f"Flow file '{path}' must end in .py.")
+    folder = str(file.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    existing = sys.modules.get(module_name)
+    if existing is not None and getattr(existing, "__file__", None) == str(file.resolve()):
+        return existing
+    spec = importlib.util.spec_from_file_location(module_name, file.resolve())
+    if spec is None or spec.loader is None:
+        raise KitaruUsageError(f"Cannot load '{path}' as Python.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+def load_source(ref: SourceRef) -> Any:
+    """Return the object ``ref`` names, importing its module if needed."""
+    if ref.sys_path and ref.sys_path not in sys.path:
+        sys.path.insert(0, ref.sys_path)
+    try:
+        if ref.module == "__main__":
+            main = sys.modules.get("__main__")
+            if main is not None and ref.file and getattr(main, "__file__", None) and str(
+                Path(main.__file__).resolve()
+            ) == ref.file:
+                module = main
+            elif ref.file:
+                module = load_module_from_file(ref.file)
+            else:
+                raise KitaruRuntimeError(
+                    f"Flow '{ref.qualname}' was defined interactively (no file), so another "
+                    "process cannot re-import it. Define flows in a module or script."
+                )
+        else:
+            module = importlib.import_module(ref.module)
+        obj: Any = module
+        for part in ref.qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        where = ref.file or ref.module
+        raise KitaruRuntimeError(
+            f"Cannot re-import flow '{ref.qualname}' from {where}: {exc}. The flow must stay "
+            "importable at module level for resume, retry and replay."
+        ) from exc
+    return obj

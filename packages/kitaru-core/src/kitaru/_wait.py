@@ -1,0 +1,186 @@
+"""``wait()``: suspend the flow until a human (or another system) gives input."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+
+from kitaru._clock import utcnow
+from kitaru._context import current_checkpoint, current_flow
+from kitaru._identity import sanitize
+from kitaru._signals import Cancelled, LeaseLost, Suspend
+from kitaru.backend import FencingError, WaitRecord, WaitState
+from kitaru.errors import KitaruContextError, KitaruUsageError, KitaruWaitValidationError
+
+POLL_SECONDS = 0.2
+
+
+def schema_of(schema: Any) -> dict[str, Any] | None:
+    if schema is None:
+        return None
+    try:
+        return pydantic.TypeAdapter(schema).json_schema()
+    except Exception as exc:
+        raise KitaruUsageError(
+            f"wait(schema=...) must be a type pydantic understands (bool, int, str, a model, "
+            f"Literal[...], ...); {schema!r} is not: {exc}"
+        ) from exc
+
+
+def coerce(schema: Any, value: Any, *, wait_name: str) -> Any:
+    if schema is None:
+        return value
+    try:
+        return pydantic.TypeAdapter(schema).validate_python(value)
+    except pydantic.ValidationError as exc:
+        raise KitaruWaitValidationError(
+            f"Input for wait '{wait_name}' does not match its schema: {exc}"
+        ) from exc
+
+
+def _validate_args(name: Any, question: Any, timeout: Any, metadata: Any) -> None:
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise KitaruUsageError(f"wait(name=...) must be a non-empty string, got {name!r}.")
+    if question is not None and not isinstance(question, str):
+        raise KitaruUsageError(f"wait(question=...) must be a string, got {question!r}.")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or timeout < 0
+        or not math.isfinite(timeout)
+    ):
+        raise KitaruUsageError(f"wait(timeout=...) must be a number of seconds >= 0, got "
+                               f"{timeout!r}.")
+    if metadata is not None:
+        if not isinstance(metadata, Mapping):
+            raise KitaruUsageError("wait(metadata=...) must be a dict.")
+        try:
+            json.dumps(metadata)
+        except (TypeError, ValueError) as exc:
+            raise KitaruUsageError(f"wait(metadata=...) must be JSON-serializable: {exc}") from exc
+
+
+def _interactive() -> bool:
+    from kitaru._config import parse_bool
+    import os
+
+    if os.environ.get("KITARU_NO_PROMPT") and parse_bool(
+        os.environ["KITARU_NO_PROMPT"], source="KITARU_NO_PROMPT"
+    ):
+        return False
+    if os.environ.get("KITARU_WORKER"):
+        return False
+    try:
+        return sys.__stdin__ is not None and sys.__stdin__.isatty() and sys.__stdout__ is not None \
+            and sys.__stdout__.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def wait(
+    *,
+    schema: Any = None,
+    name: str | None = None,
+    question: str | None = None,
+    timeout: float | None = 600,
+    metadata: dict[str, Any] | None = None,
+) -> Any:
+    """Suspend the flow until input arrives, and return that input.
+
+    Only in the flow body. The runner listens for ``timeout`` seconds (default 600); after
+    that the execution stays ``waiting`` with no thread or process held, and input given
+    later (``KitaruClient().executions.input``, ``kitaru executions input``, MCP) continues
+    it automatically. With ``schema`` the input is validated and coerced by pydantic.
+    """
+    if current_checkpoint() is not None:
+        raise KitaruContextError(
+            "wait() cannot be called inside a @checkpoint. Call wait() in the flow body instead."
+        )
+    ctx = current_flow()
+    if ctx is None:
+        raise KitaruContextError("wait() can only run inside a @flow.")
+    _validate_args(name, question, timeout, metadata)
+    json_schema = schema_of(schema)
+    base = sanitize(name, kind="wait") if name else "wait"
+    with ctx.lock:
+        count = ctx.wait_counts.get(base, 0) + 1
+        ctx.wait_counts[base] = count
+    wait_name = base if count == 1 else f"{base}_{count}"
+    record = WaitRecord(
+        exec_id=ctx.exec_id,
+        wait_id=str(uuid.uuid4()),
+        name=wait_name,
+        schema=json_schema,
+        question=question,
+        metadata=dict(metadata or {}),
+        created_at=utcnow(),
+    )
+    backend = ctx.runtime.backend
+    try:
+        stored = backend.create_wait(ctx.exec_id, ctx.epoch, record)
+    except FencingError:
+        raise LeaseLost() from None
+    if stored.state is WaitState.RESOLVED:
+        return coerce(schema, stored.value, wait_name=wait_name)
+    if stored.state is WaitState.ABORTED:
+        raise Cancelled(f"Wait '{wait_name}' was aborted.")
+    if stored.wait_id == record.wait_id:
+        ctx.runtime.plugin_manager.hook.kitaru_wait_created(wait=stored)
+    if _interactive():
+        return _prompt(ctx, stored, schema)
+    deadline = time.monotonic() + (600 if timeout is None else float(timeout))
+    while True:
+        if ctx.lease_lost.is_set():
+            raise LeaseLost()
+        if ctx.cancel_requested.is_set():
+            raise Cancelled("Cancelled by request.")
+        current = _reload(backend, ctx.exec_id, stored.wait_id)
+        if current.state is WaitState.RESOLVED:
+            return coerce(schema, current.value, wait_name=wait_name)
+        if current.state is WaitState.ABORTED:
+            raise Cancelled(f"Wait '{wait_name}' was aborted.")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise Suspend(wait_name)
+        time.sleep(min(POLL_SECONDS, remaining))
+
+
+def _reload(backend: Any, exec_id: str, wait_id: str) -> WaitRecord:
+    for wait_record in backend.get_waits(exec_id):
+        if wait_record.wait_id == wait_id:
+            return wait_record  # type: ignore[no-any-return]
+    raise KitaruContextError(f"Wait {wait_id} disappeared from execution {exec_id}.")
+
+
+def _prompt(ctx: Any, record: WaitRecord, schema: Any) -> Any:
+    from kitaru._inputs import resolve
+
+    out = sys.__stdout__
+    assert out is not None and sys.__stdin__ is not None
+    label = record.question or f"Input for '{record.name}'"
+    while True:
+        out.write(f"\n[kitaru] {label}\n  (JSON value; empty line = null; execution "
+                  f"{ctx.exec_id})\n> ")
+        out.flush()
+        line = sys.__stdin__.readline()
+        if not line:
+            raise Suspend(record.name)
+        text = line.strip()
+        try:
+            value = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            value = text  # a bare word is taken as a string
+        try:
+            resolve(ctx.runtime, ctx.exec_id, record.name, value, continue_run=False)
+        except KitaruWaitValidationError as exc:
+            out.write(f"  {exc}\n")
+            continue
+        current = _reload(ctx.runtime.backend, ctx.exec_id, record.wait_id)
+        return coerce(schema, current.value, wait_name=record.name)
