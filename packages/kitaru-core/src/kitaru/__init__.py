@@ -6,6 +6,7 @@ from kitaru._flow import FlowHandle, flow
 from kitaru._image import ImageSettings
 from kitaru._metadata import load, log, save
 from kitaru._wait import wait
+from kitaru.client import KitaruClient
 from kitaru.errors import (
     FailureOrigin,
     KitaruBackendError,
@@ -28,6 +29,7 @@ __all__ = [
     "FlowHandle",
     "ImageSettings",
     "KitaruBackendError",
+    "KitaruClient",
     "KitaruConfig",
     "KitaruContextError",
     "KitaruDivergenceError",

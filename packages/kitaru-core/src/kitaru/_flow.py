@@ -190,6 +190,16 @@ class Flow(Generic[P, R]):
         bound = self._bind(args, kwargs)
         return self._submit(bound, options, replay_plan=None, original_exec_id=None)
 
+    def run_detached(self, *args: P.args, **kwargs: P.kwargs) -> FlowHandle:
+        """Like :meth:`run`, but the execution runs outside this process (on the local
+        stack: a detached worker process), so this process may exit at once. Used by
+        ``kitaru run`` and the MCP server."""
+        options = {k: kwargs.pop(k) for k in _SHADOWED if k in kwargs}
+        bound = self._bind(args, kwargs)
+        return self._submit(
+            bound, options, replay_plan=None, original_exec_id=None, detached=True
+        )
+
     def _submit(
         self,
         bound: inspect.BoundArguments,
@@ -197,6 +207,7 @@ class Flow(Generic[P, R]):
         *,
         replay_plan: Mapping[str, Any] | None,
         original_exec_id: str | None,
+        detached: bool = False,
     ) -> FlowHandle:
         call_layer = _layer(
             stack=options.get("stack"),
@@ -238,7 +249,10 @@ class Flow(Generic[P, R]):
 
         runner = runner_for(runtime, record)
         runtime.backend.create_execution(record)
-        runner.start(record.exec_id, self)
+        if detached:
+            runner.continue_execution(record.exec_id)
+        else:
+            runner.start(record.exec_id, self)
         return FlowHandle(record.exec_id, runtime=runtime)
 
     def replay(

@@ -1,0 +1,541 @@
+"""``KitaruClient``: inspect and operate executions that already exist."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import Any
+
+from kitaru import _liveness
+from kitaru._models import (
+    ArtifactRef,
+    CheckpointAttempt,
+    CheckpointCall,
+    Execution,
+    FailureInfo,
+    LogEntry,
+    PendingWait,
+)
+from kitaru._runtime import Runtime, current_runtime
+from kitaru._status import ExecutionStatus, parse_status, public_status
+from kitaru.backend import (
+    ArtifactRecord,
+    AttemptRecord,
+    CallRecord,
+    CallState,
+    ExecutionNotFoundError,
+    ExecutionRecord,
+    ExecutionState,
+    FailureRecord,
+    NotFoundError,
+    WaitRecord,
+    WaitState,
+)
+from kitaru.errors import (
+    KitaruFeatureNotAvailableError,
+    KitaruStateError,
+    KitaruUsageError,
+)
+
+__all__ = [
+    "ArtifactRef",
+    "CheckpointAttempt",
+    "CheckpointCall",
+    "Execution",
+    "ExecutionStatus",
+    "FailureInfo",
+    "KitaruClient",
+    "LogEntry",
+    "PendingWait",
+]
+
+_STATE_FOR_STATUS = {
+    ExecutionStatus.RUNNING: [ExecutionState.PENDING, ExecutionState.RUNNING],
+    ExecutionStatus.WAITING: [ExecutionState.WAITING, ExecutionState.RUNNING,
+                              ExecutionState.PENDING],
+    ExecutionStatus.COMPLETED: [ExecutionState.COMPLETED],
+    ExecutionStatus.FAILED: [ExecutionState.FAILED],
+    ExecutionStatus.CANCELLED: [ExecutionState.CANCELLED],
+}
+
+
+def _failure(record: FailureRecord | None) -> FailureInfo | None:
+    if record is None:
+        return None
+    return FailureInfo(
+        message=record.message,
+        exception_type=record.exception_type,
+        traceback=record.traceback,
+        origin=record.origin,
+    )
+
+
+def _check_limit(limit: Any) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise KitaruUsageError(f"limit must be an integer >= 1, got {limit!r}.")
+    return limit
+
+
+def _check_id(exec_id: Any) -> str:
+    if not isinstance(exec_id, str) or not exec_id.strip():
+        raise KitaruUsageError(f"Execution id must be a non-empty string, got {exec_id!r}.")
+    return exec_id.strip()
+
+
+class _Executions:
+    def __init__(self, client: KitaruClient) -> None:
+        self._client = client
+
+    @property
+    def _rt(self) -> Runtime:
+        return self._client.runtime
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _record(self, exec_id: str) -> ExecutionRecord:
+        backend = self._rt.backend
+        return _liveness.reap(backend, backend.get_execution(_check_id(exec_id)))
+
+    def resolve_id(self, exec_id_or_prefix: str) -> str:
+        """The full id of the execution that ``exec_id_or_prefix`` (>= 6 chars) names."""
+        text = _check_id(exec_id_or_prefix)
+        try:
+            return self._rt.backend.get_execution(text).exec_id
+        except ExecutionNotFoundError:
+            pass
+        if len(text) < 6:
+            raise KitaruUsageError(
+                f"No execution '{text}'. Give a full execution id or a prefix of at least 6 "
+                "characters."
+            )
+        found = self._rt.backend.find_execution_ids(text, limit=6)
+        if not found:
+            raise ExecutionNotFoundError(text)
+        if len(found) > 1:
+            raise KitaruStateError(
+                f"Execution prefix '{text}' is ambiguous: it matches "
+                + ", ".join(found[:5])
+                + (" and more" if len(found) > 5 else "")
+                + ". Give more characters."
+            )
+        return found[0]
+
+    def _artifact_ref(self, a: ArtifactRecord, calls: Mapping[str, CallRecord]) -> ArtifactRef:
+        call = calls.get(a.invocation_id) if a.invocation_id else None
+        return ArtifactRef(
+            artifact_id=a.artifact_id,
+            name=a.name,
+            kind=a.kind,
+            save_type=a.save_type,
+            producing_call=call.name if call else a.invocation_id,
+            metadata=dict(a.metadata),
+            exec_id=a.exec_id,
+            size=a.payload.size,
+            serializer=a.payload.serializer,
+            _client=self._client,
+        )
+
+    def _attempt(self, a: AttemptRecord, name: str) -> CheckpointAttempt:
+        failure = _failure(a.failure)
+        if a.state is CallState.FAILED and failure is None:
+            failure = FailureInfo(message=f"Checkpoint '{name}' failed.")
+        return CheckpointAttempt(
+            attempt_id=a.attempt_id,
+            status=ExecutionStatus(a.state.value)
+            if a.state is not CallState.RUNNING
+            else ExecutionStatus.RUNNING,
+            started_at=a.started_at,
+            ended_at=a.ended_at,
+            failure=failure,
+        )
+
+    def _build(self, record: ExecutionRecord, *, full: bool) -> Execution:
+        backend = self._rt.backend
+        waits = backend.get_waits(record.exec_id) if not record.state.is_finished else []
+        pending = [w for w in waits if w.state is WaitState.PENDING]
+        status = public_status(record.state, has_pending_wait=bool(pending))
+        checkpoints: list[CheckpointCall] = []
+        artifacts: list[ArtifactRef] = []
+        rounds: list[CheckpointAttempt] = []
+        if full:
+            calls = backend.get_calls(record.exec_id)
+            by_inv = {c.invocation_id: c for c in calls}
+            arts = backend.list_artifacts(record.exec_id)
+            artifacts = [self._artifact_ref(a, by_inv) for a in arts]
+            attempts: dict[str | None, list[AttemptRecord]] = {}
+            for attempt in backend.get_attempts(record.exec_id):
+                attempts.setdefault(attempt.invocation_id, []).append(attempt)
+            rounds = [self._attempt(a, record.flow_name) for a in attempts.get(None, [])]
+            for call in calls:
+                history = attempts.get(call.invocation_id, [])
+                checkpoints.append(
+                    CheckpointCall(
+                        call_id=call.call_id,
+                        name=call.name,
+                        invocation_id=call.invocation_id,
+                        status=ExecutionStatus(call.state.value)
+                        if call.state is not CallState.RUNNING
+                        else ExecutionStatus.RUNNING,
+                        started_at=call.started_at,
+                        ended_at=call.ended_at,
+                        checkpoint_type=call.checkpoint_type,
+                        metadata=dict(call.metadata),
+                        original_call_id=history[0].attempt_id if len(history) > 1 else None,
+                        parent_call_ids=tuple(
+                            by_inv[p].call_id for p in call.parent_invocation_ids if p in by_inv
+                        ),
+                        failure=_failure(call.failure)
+                        if call.state is CallState.FAILED
+                        else None,
+                        attempts=tuple(self._attempt(a, call.name) for a in history),
+                        artifacts=tuple(
+                            a for a in artifacts if a.producing_call == call.name
+                            and any(r.invocation_id == call.invocation_id
+                                    for r in arts if r.artifact_id == a.artifact_id)
+                        ),
+                        cached_from=call.cached_from,
+                        overridden=call.overridden,
+                    )
+                )
+        failure = None
+        if record.state is ExecutionState.FAILED:
+            failure = _failure(record.failure) or FailureInfo(
+                message=f"Execution {record.exec_id} failed."
+            )
+        return Execution(
+            exec_id=record.exec_id,
+            flow_id=record.flow_name,
+            flow_name=record.flow_name,
+            status=status,
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+            stack_name=record.stack,
+            metadata=dict(record.metadata),
+            status_reason=record.status_reason,
+            failure=failure,
+            pending_wait=_pending(pending[0]) if pending else None,
+            frozen_execution_spec=dict(record.spec),
+            original_exec_id=record.original_exec_id,
+            checkpoints=tuple(checkpoints),
+            artifacts=tuple(artifacts),
+            attempts=tuple(rounds),
+            created_at=record.created_at,
+            _client=self._client,
+        )
+
+    def get(self, exec_id: str) -> Execution:
+        """Full details of one execution: checkpoints, attempts, artifacts, pending wait."""
+        return self._build(self._record(exec_id), full=True)
+
+    def list(
+        self,
+        *,
+        flow: str | None = None,
+        status: ExecutionStatus | str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Execution]:
+        """Execution summaries, newest first (``checkpoints`` and ``artifacts`` empty)."""
+        limit = _check_limit(limit)
+        wanted = parse_status(status) if status is not None else None
+        if flow is not None and (not isinstance(flow, str) or not flow.strip()):
+            raise KitaruUsageError("flow must be a non-empty flow name.")
+        states = _STATE_FOR_STATUS[wanted] if wanted is not None else None
+        backend = self._rt.backend
+        # Over-fetch only when the public status needs a per-row check (running vs waiting).
+        exact = wanted in (None, ExecutionStatus.COMPLETED, ExecutionStatus.FAILED,
+                           ExecutionStatus.CANCELLED)
+        rows = backend.list_executions(
+            flow_name=flow.strip() if flow else None,
+            states=states,
+            limit=limit if exact else None,
+        )
+        out: builtins.list[Execution] = []
+        for row in rows:
+            if row.state is ExecutionState.RUNNING:
+                row = _liveness.reap(backend, row)
+            item = self._build(row, full=False)
+            if wanted is not None and item.status is not wanted:
+                continue
+            out.append(item)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def latest(
+        self, *, flow: str | None = None, status: ExecutionStatus | str | None = None
+    ) -> Execution:
+        items = self.list(flow=flow, status=status, limit=1)
+        if not items:
+            if flow is None and status is None:
+                raise LookupError("No executions found.")
+            parts = []
+            if flow is not None:
+                parts.append(f"flow={flow!r}")
+            if status is not None:
+                parts.append(f"status={parse_status(status).value!r}")
+            raise LookupError(f"No executions found for {' and '.join(parts)}.")
+        return self.get(items[0].exec_id)
+
+    def pending_waits(self, exec_id: str) -> builtins.list[PendingWait]:
+        record = self._record(exec_id)
+        return [
+            _pending(w)
+            for w in self._rt.backend.get_waits(record.exec_id)
+            if w.state is WaitState.PENDING
+        ]
+
+    def logs(
+        self,
+        exec_id: str,
+        *,
+        checkpoint: str | None = None,
+        source: str = "step",
+        limit: int | None = None,
+    ) -> builtins.list[LogEntry]:
+        """Captured runtime log lines, oldest first.
+
+        ``source="step"`` (default): lines from inside checkpoints; ``"runner"``: the flow
+        body and engine; ``"all"``: both. ``checkpoint`` filters by name or invocation id.
+        """
+        if not isinstance(source, str) or source.strip().lower() not in ("step", "runner", "all"):
+            raise KitaruUsageError(
+                f"source must be 'step', 'runner' or 'all', got {source!r}."
+            )
+        source = source.strip().lower()
+        limit = _check_limit(limit)
+        if checkpoint is not None:
+            if not isinstance(checkpoint, str) or not checkpoint.strip():
+                raise KitaruUsageError("checkpoint must be a non-empty checkpoint name.")
+            if source == "runner":
+                raise KitaruUsageError(
+                    "checkpoint cannot be combined with source='runner' (runner logs belong to "
+                    "no checkpoint)."
+                )
+        record = self._record(exec_id)
+        backend = self._rt.backend
+        calls = {c.invocation_id: c for c in backend.get_calls(record.exec_id)}
+        invocation_ids: set[str] | None = None
+        if checkpoint is not None:
+            checkpoint = checkpoint.strip()
+            invocation_ids = {
+                inv for inv, c in calls.items() if checkpoint in (inv, c.name, c.call_id)
+            }
+            if not invocation_ids:
+                raise KitaruStateError(
+                    f"Execution '{record.exec_id}' has no checkpoint '{checkpoint}'. "
+                    f"Checkpoints: {', '.join(calls) or 'none'}.",
+                    exec_id=record.exec_id,
+                )
+        rows = backend.get_logs(
+            record.exec_id,
+            source=None if source == "all" else source,
+            limit=limit if invocation_ids is None else None,
+        )
+        out = []
+        for row in rows:
+            if invocation_ids is not None and row.invocation_id not in invocation_ids:
+                continue
+            call = calls.get(row.invocation_id) if row.invocation_id else None
+            out.append(
+                LogEntry(
+                    message=row.message,
+                    level=row.level,
+                    timestamp=row.timestamp.isoformat(),
+                    source=row.source,
+                    checkpoint_name=call.name if call else row.invocation_id,
+                    module=row.module,
+                    filename=row.filename,
+                    lineno=row.lineno,
+                )
+            )
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    # -- operating -------------------------------------------------------------------------
+
+    def input(self, exec_id: str, *, wait: str, value: Any) -> Execution:
+        """Answer a pending wait (by name or id). The execution continues automatically."""
+        from kitaru._inputs import resolve
+
+        record = self._record(exec_id)
+        resolve(self._rt, record.exec_id, wait, value)
+        return self.get(record.exec_id)
+
+    def abort_wait(self, exec_id: str, *, wait: str) -> Execution:
+        """Abort a pending wait: the execution ends as ``cancelled``."""
+        from kitaru._inputs import resolve
+
+        record = self._record(exec_id)
+        resolve(self._rt, record.exec_id, wait, None, abort=True)
+        return self.get(record.exec_id)
+
+    def retry(self, exec_id: str) -> Execution:
+        """Continue a failed execution from the top, reusing its completed checkpoints."""
+        record = self._record(exec_id)
+        if record.state is not ExecutionState.FAILED:
+            status = self._build(record, full=False).status
+            raise KitaruStateError(
+                f"Only failed executions can be retried. Execution '{record.exec_id}' is "
+                f"currently '{status.value}'.",
+                exec_id=record.exec_id,
+                status=status,
+            )
+        self._restart(record, ExecutionState.FAILED)
+        return self.get(record.exec_id)
+
+    def resume(self, exec_id: str) -> Execution:
+        """Continue a waiting execution whose waits are all resolved (idempotent)."""
+        record = self._record(exec_id)
+        pending = [w for w in self._rt.backend.get_waits(record.exec_id)
+                   if w.state is WaitState.PENDING]
+        if pending and not record.state.is_finished:
+            raise KitaruStateError(
+                f"Resolve pending wait input before resuming execution '{record.exec_id}': "
+                f"pending waits: {', '.join(w.name for w in pending)}.",
+                exec_id=record.exec_id,
+            )
+        if record.state in (ExecutionState.FAILED, ExecutionState.CANCELLED):
+            raise KitaruStateError(
+                f"Only waiting executions can be resumed. Execution '{record.exec_id}' is "
+                f"currently '{record.state.value}'"
+                + (" (use retry)." if record.state is ExecutionState.FAILED else "."),
+                exec_id=record.exec_id,
+                status=record.state,
+            )
+        if record.state is ExecutionState.WAITING:
+            self._restart(record, ExecutionState.WAITING)
+        elif record.state is ExecutionState.PENDING:
+            self._continue(record)  # a lost continuation: submit again (lease dedupes)
+        return self.get(record.exec_id)
+
+    def _restart(self, record: ExecutionRecord, from_state: ExecutionState) -> None:
+        restarted = self._rt.backend.restart(record.exec_id, from_states=[from_state])
+        self._continue(restarted)
+
+    def _continue(self, record: ExecutionRecord) -> None:
+        from kitaru.runners import runner_for
+
+        runner_for(self._rt, record).continue_execution(record.exec_id)
+
+    def cancel(self, exec_id: str) -> Execution:
+        """Cancel: at once if nothing runs it, else at the runner's next boundary."""
+        record = self._record(exec_id)
+        if record.state.is_finished:
+            raise KitaruStateError(
+                f"Execution '{record.exec_id}' has already finished "
+                f"('{record.state.value}'); nothing to cancel.",
+                exec_id=record.exec_id,
+                status=record.state,
+            )
+        self._rt.backend.request_cancel(record.exec_id)
+        return self.get(record.exec_id)
+
+    def replay(
+        self,
+        exec_id: str,
+        *,
+        from_: str,
+        overrides: Mapping[str, Any] | None = None,
+        **flow_inputs: Any,
+    ) -> Execution:
+        """Start a new execution from ``exec_id``, reusing checkpoints before ``from_``."""
+        from kitaru._flow import Flow
+        from kitaru._replay import plan_replay
+        from kitaru._runtime import use_runtime
+        from kitaru._source import load_source
+
+        record = self._record(exec_id)
+        plan_replay(self._rt, record.exec_id, from_=from_, overrides=overrides)  # validate
+        target = load_source(record.source)
+        if not isinstance(target, Flow):
+            raise KitaruStateError(
+                f"'{record.source.qualname}' in {record.source.file or record.source.module} "
+                "is no longer a @flow.",
+                exec_id=record.exec_id,
+            )
+        with use_runtime(self._rt):
+            handle = target.replay(record.exec_id, from_=from_, overrides=overrides,
+                                   **flow_inputs)
+        return self.get(handle.exec_id)
+
+
+class _Artifacts:
+    def __init__(self, client: KitaruClient) -> None:
+        self._client = client
+
+    def list(
+        self,
+        exec_id: str,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        producing_call: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[ArtifactRef]:
+        limit = _check_limit(limit)
+        execution = self._client.executions.get(exec_id)
+        out = [
+            a
+            for a in execution.artifacts
+            if (name is None or a.name == name)
+            and (kind is None or a.kind == kind)
+            and (producing_call is None or a.producing_call == producing_call)
+        ]
+        return out if limit is None else out[:limit]
+
+    def get(self, artifact_id: str) -> ArtifactRef:
+        backend = self._client.runtime.backend
+        if not isinstance(artifact_id, str) or not artifact_id.strip():
+            raise KitaruUsageError("artifact_id must be a non-empty string.")
+        try:
+            record = backend.get_artifact(artifact_id.strip())
+        except NotFoundError:
+            raise
+        calls = {c.invocation_id: c for c in backend.get_calls(record.exec_id)}
+        return self._client.executions._artifact_ref(record, calls)
+
+    def load(self, artifact_id: str) -> Any:
+        runtime = self._client.runtime
+        record = runtime.backend.get_artifact(artifact_id)
+        return runtime.decode(record.payload)
+
+
+def _pending(w: WaitRecord) -> PendingWait:
+    return PendingWait(
+        wait_id=w.wait_id,
+        name=w.name,
+        question=w.question,
+        schema=dict(w.schema) if w.schema is not None else None,
+        metadata=dict(w.metadata),
+        entered_waiting_at=w.created_at,
+    )
+
+
+class KitaruClient:
+    """Inspect and operate executions: ``client.executions``, ``client.artifacts``."""
+
+    def __init__(
+        self,
+        *,
+        server_url: str | None = None,
+        auth_token: str | None = None,
+        project: str | None = None,
+    ) -> None:
+        if server_url is not None or auth_token is not None or project is not None:
+            raise KitaruFeatureNotAvailableError(
+                "Per-client connection overrides are not available: the client uses the "
+                "journal named by KITARU_STORE_URL (or the embedded default)."
+            )
+        self.runtime = current_runtime()
+        self.executions = _Executions(self)
+        self.artifacts = _Artifacts(self)
+
+    @property
+    def memories(self) -> Any:
+        raise KitaruFeatureNotAvailableError("Memory is not available yet in this Kitaru.")
+
+
+KitaruClient.__module__ = "kitaru.client"

@@ -1,0 +1,83 @@
+"""Flows used by the engine tests (importable, so detached workers can re-import them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import kitaru
+from kitaru import checkpoint, flow, wait
+
+CALLS: list[str] = []
+
+
+@checkpoint
+def add(a: int, b: int) -> int:
+    CALLS.append(f"add({a},{b})")
+    print(f"adding {a} and {b}")
+    return a + b
+
+
+@checkpoint
+def double(x: int) -> int:
+    CALLS.append(f"double({x})")
+    return 2 * x
+
+
+@flow
+def arithmetic(x: int) -> int:
+    y = add(x, 1)
+    z = add(y, 2)
+    return double(z)
+
+
+@flow
+def with_wait(x: int, timeout: float = 5) -> int:
+    y = add(x, 1)
+    extra = wait(name="extra", schema=int, question="How much more?", timeout=timeout)
+    return double(y + extra)
+
+
+@checkpoint
+def touch(folder: str, name: str) -> str:
+    marker = Path(folder) / name
+    with marker.open("a") as f:
+        f.write("x")
+    return name
+
+
+@flow
+def research_flow(topic: str) -> str:
+    notes = research(topic)
+    draft = write_draft(notes)
+    return publish(draft)
+
+
+@checkpoint
+def research(topic: str) -> str:
+    return f"notes for {topic}"
+
+
+@checkpoint
+def write_draft(notes: str) -> str:
+    return f"Draft from {notes}"
+
+
+@checkpoint
+def publish(draft: str) -> str:
+    return f"PUBLISHED: {draft}"
+
+
+@flow
+def logging_flow() -> str:
+    kitaru.log(cost={"usd": 0.001})
+    kitaru.log(cost={"tokens": 42}, model="a")
+    kitaru.log(model="b")
+    return tagged()
+
+
+@checkpoint
+def tagged() -> str:
+    kitaru.log(step={"a": 1})
+    kitaru.log(step={"b": 2})
+    kitaru.save("context_blob", {"k": "v"}, type="context", tags=["t"])
+    return "ok"
