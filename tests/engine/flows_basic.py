@@ -81,3 +81,32 @@ def tagged() -> str:
     kitaru.log(step={"b": 2})
     kitaru.save("context_blob", {"k": "v"}, type="context", tags=["t"])
     return "ok"
+
+
+@checkpoint
+def inserted_step() -> str:
+    return "new"
+
+
+@flow
+def evolving(timeout: float = 0.2) -> str:
+    import os
+
+    if os.environ.get("KITARU_TEST_INSERT_STEP"):
+        inserted_step()
+    first = add(1, 1)
+    answer = wait(name="go", schema=bool, timeout=timeout)
+    return f"{first}:{answer}"
+
+
+@checkpoint
+def slow_step(i: int) -> int:
+    import time
+
+    time.sleep(0.2)
+    return i
+
+
+@flow
+def long_flow(n: int) -> int:
+    return sum(slow_step(i) for i in range(n))

@@ -72,7 +72,7 @@ def spawn_worker(runtime: Runtime, exec_id: str) -> subprocess.Popen[bytes]:
     env = runtime.worker_env()
     env["KITARU_WORKER"] = "1"
     with open(log_dir / f"{exec_id}.log", "ab") as log:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "kitaru._worker", exec_id],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -82,6 +82,10 @@ def spawn_worker(runtime: Runtime, exec_id: str) -> subprocess.Popen[bytes]:
             start_new_session=True,
             close_fds=True,
         )
+    # Reap the worker when it exits (no zombie, no "still running" warning); the worker itself
+    # is independent of this process and keeps running if this process exits first.
+    threading.Thread(target=proc.wait, name=f"kitaru-reap-{exec_id[:8]}", daemon=True).start()
+    return proc
 
 
 def runner_for(runtime: Runtime, execution: ExecutionRecord) -> Runner:
