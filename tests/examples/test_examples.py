@@ -24,4 +24,3 @@ def test_release_notes_demo(tmp_path: Path) -> None:
     ids = json.loads(proc.stdout.strip().splitlines()[-1])
     assert ids["exec_id"] != ids["replay_exec_id"]
     assert (config / "kitaru.db").is_file()
-    assert (config / "artifacts").is_dir()
