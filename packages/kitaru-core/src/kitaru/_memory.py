@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -74,17 +75,17 @@ class MemoryBackend(Backend):
                 raise KitaruStateError(
                     f"Execution '{record.exec_id}' already exists.", exec_id=record.exec_id
                 )
-            stored = replace(record, epoch=0, lease=None)
+            stored = copy.deepcopy(replace(record, epoch=0, lease=None))
             self._executions[record.exec_id] = stored
             self._calls[record.exec_id] = {}
             self._attempts[record.exec_id] = {}
             self._waits[record.exec_id] = {}
             self._logs[record.exec_id] = []
-            return stored
+            return copy.deepcopy(stored)
 
     def get_execution(self, exec_id: str) -> ExecutionRecord:
         with self._lock:
-            return self._get(exec_id)
+            return copy.deepcopy(self._get(exec_id))
 
     def list_executions(
         self,
@@ -101,7 +102,7 @@ class MemoryBackend(Backend):
                 and (states is None or r.state in states)
             ]
         rows.sort(key=lambda r: (r.created_at, r.exec_id), reverse=True)
-        return rows if limit is None else rows[:limit]
+        return copy.deepcopy(rows if limit is None else rows[:limit])
 
     def find_execution_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
         with self._lock:
@@ -137,7 +138,7 @@ class MemoryBackend(Backend):
                 started_at=record.started_at or now,
             )
             self._executions[exec_id] = record
-            return record
+            return copy.deepcopy(record)
 
     def heartbeat(self, exec_id: str, epoch: int, *, lease_seconds: float) -> bool:
         with self._lock:
@@ -177,7 +178,7 @@ class MemoryBackend(Backend):
             self._executions[exec_id] = record
             if state is ExecutionState.CANCELLED:
                 self._abort_pending(exec_id)
-            return record
+            return copy.deepcopy(record)
 
     def suspend(self, exec_id: str, epoch: int) -> bool:
         with self._lock:
@@ -223,7 +224,7 @@ class MemoryBackend(Backend):
                 lease=None,
             )
             self._executions[exec_id] = record
-            return record
+            return copy.deepcopy(record)
 
     def request_cancel(self, exec_id: str) -> ExecutionRecord:
         with self._lock:
@@ -246,7 +247,7 @@ class MemoryBackend(Backend):
                 )
                 self._abort_pending(exec_id)
             self._executions[exec_id] = record
-            return record
+            return copy.deepcopy(record)
 
     def _abort_pending(self, exec_id: str) -> None:
         now = utcnow()
@@ -272,17 +273,17 @@ class MemoryBackend(Backend):
             existing = self._calls[exec_id].get(call.invocation_id)
             if existing is not None and existing.state is CallState.COMPLETED:
                 return record.cancel_requested
-            self._calls[exec_id][call.invocation_id] = call
+            self._calls[exec_id][call.invocation_id] = copy.deepcopy(call)
             for attempt in attempts:
                 self._attempts[exec_id].setdefault(attempt.attempt_id, attempt)
             for artifact in artifacts:
-                self._artifacts.setdefault(artifact.artifact_id, artifact)
+                self._artifacts.setdefault(artifact.artifact_id, copy.deepcopy(artifact))
             return record.cancel_requested
 
     def get_calls(self, exec_id: str) -> list[CallRecord]:
         with self._lock:
             self._get(exec_id)
-            return sorted(self._calls[exec_id].values(), key=lambda c: c.seq)
+            return copy.deepcopy(sorted(self._calls[exec_id].values(), key=lambda c: c.seq))
 
     def get_attempts(self, exec_id: str) -> list[AttemptRecord]:
         with self._lock:
@@ -299,7 +300,7 @@ class MemoryBackend(Backend):
                 and c.state is CallState.COMPLETED
                 and c.output_artifact_id is not None
             ]
-        return max(hits, key=lambda c: c.ended_at or c.started_at, default=None)
+        return copy.deepcopy(max(hits, key=lambda c: c.ended_at or c.started_at, default=None))
 
     # -- waits ----------------------------------------------------------------------------
 
@@ -308,14 +309,14 @@ class MemoryBackend(Backend):
             self._fenced(exec_id, epoch)
             for existing in self._waits[exec_id].values():
                 if existing.name == wait.name:
-                    return existing
-            self._waits[exec_id][wait.wait_id] = wait
-            return wait
+                    return copy.deepcopy(existing)
+            self._waits[exec_id][wait.wait_id] = copy.deepcopy(wait)
+            return copy.deepcopy(wait)
 
     def get_waits(self, exec_id: str) -> list[WaitRecord]:
         with self._lock:
             self._get(exec_id)
-            return sorted(self._waits[exec_id].values(), key=lambda w: w.created_at)
+            return copy.deepcopy(sorted(self._waits[exec_id].values(), key=lambda w: w.created_at))
 
     def resolve_wait(
         self, exec_id: str, wait_id: str, *, state: WaitState, value: Any = None
@@ -339,7 +340,7 @@ class MemoryBackend(Backend):
             wait = replace(
                 wait,
                 state=state,
-                value=value if state is WaitState.RESOLVED else None,
+                value=copy.deepcopy(value) if state is WaitState.RESOLVED else None,
                 resolved_at=now,
             )
             self._waits[exec_id][wait_id] = wait
@@ -362,19 +363,21 @@ class MemoryBackend(Backend):
             elif record.state is ExecutionState.RUNNING:
                 record = replace(record, cancel_requested=True)
             self._executions[exec_id] = record
-            return WaitResolution(wait=wait, execution=record, should_continue=should_continue)
+            return copy.deepcopy(
+                WaitResolution(wait=wait, execution=record, should_continue=should_continue)
+            )
 
     # -- artifacts, metadata, logs ----------------------------------------------------------
 
     def put_artifact(self, exec_id: str, epoch: int, artifact: ArtifactRecord) -> None:
         with self._lock:
             self._fenced(exec_id, epoch)
-            self._artifacts.setdefault(artifact.artifact_id, artifact)
+            self._artifacts.setdefault(artifact.artifact_id, copy.deepcopy(artifact))
 
     def get_artifact(self, artifact_id: str) -> ArtifactRecord:
         with self._lock:
             try:
-                return self._artifacts[artifact_id]
+                return copy.deepcopy(self._artifacts[artifact_id])
             except KeyError:
                 raise NotFoundError(f"Artifact '{artifact_id}' was not found.") from None
 
@@ -382,19 +385,20 @@ class MemoryBackend(Backend):
         with self._lock:
             self._get(exec_id)
             rows = [a for a in self._artifacts.values() if a.exec_id == exec_id]
-        return sorted(rows, key=lambda a: a.created_at)
+        return copy.deepcopy(sorted(rows, key=lambda a: a.created_at))
 
     def merge_metadata(self, exec_id: str, epoch: int, values: Mapping[str, Any]) -> None:
         with self._lock:
             record = self._fenced(exec_id, epoch)
             self._executions[exec_id] = replace(
-                record, metadata=merge_metadata(record.metadata, values)
+                record, metadata=merge_metadata(record.metadata, copy.deepcopy(values))
             )
 
     def append_logs(self, records: Sequence[LogRecord]) -> None:
         with self._lock:
-            for line in records:
+            for line in records:  # validate all first: the append is all or nothing
                 self._get(line.exec_id)
+            for line in records:
                 self._logs[line.exec_id].append(line)
 
     def get_logs(
@@ -413,4 +417,4 @@ class MemoryBackend(Backend):
                 if (invocation_id is None or r.invocation_id == invocation_id)
                 and (source is None or r.source == source)
             ]
-        return rows if limit is None else rows[:limit]
+        return copy.deepcopy(rows if limit is None else rows[:limit])
