@@ -43,7 +43,7 @@ __all__ = [
     "wait_values",
 ]
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 
 # -- parts ----------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def _failure(data: Mapping[str, Any] | None) -> FailureRecord | None:
 def _payload_values(prefix: str, payload: Payload | None) -> dict[str, Any]:
     if payload is None:
         return dict.fromkeys(
-            (f"{prefix}_{n}" for n in ("serializer", "type_ref", "inline", "uri", "size", "sha256"))
+            f"{prefix}_{n}" for n in ("serializer", "type_ref", "inline", "uri", "size", "sha256")
         )
     return {
         f"{prefix}_serializer": payload.serializer,

@@ -16,9 +16,9 @@ import os
 from typing import Any
 
 import sqlalchemy as sa
+from kitaru.errors import KitaruUsageError
 from sqlalchemy import event
 
-from kitaru.errors import KitaruUsageError
 from kitaru_backend_sql._url import sqlite_path
 
 __all__ = [

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+from kitaru.errors import KitaruBackendError, KitaruUsageError
 from sqlalchemy import exc
 
-from kitaru.errors import KitaruBackendError, KitaruUsageError
 from kitaru_backend_sql._url import mask_url
 
 __all__ = ["translate_errors"]
@@ -40,6 +40,4 @@ def _describe(url: sa.URL, error: exc.SQLAlchemyError) -> str:
     detail = " ".join(str(cause).split())
     if url.password:
         detail = detail.replace(str(url.password), "***")
-    return (
-        f"The journal at {mask_url(url)} failed: {type(cause).__name__}: {detail}"
-    )
+    return f"The journal at {mask_url(url)} failed: {type(cause).__name__}: {detail}"

@@ -17,8 +17,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-
 from kitaru.errors import KitaruBackendError
+
 from kitaru_backend_sql._engine import reader
 
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "ensure_schema", "head_revisions"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.exc import ArgumentError
-
 from kitaru.errors import KitaruUsageError
+from sqlalchemy.exc import ArgumentError
 
 __all__ = ["mask_url", "parse_url", "sqlite_path"]
 

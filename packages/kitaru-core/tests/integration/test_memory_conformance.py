@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from kitaru.backend import Backend
 from kitaru.testing import MemoryBackend
 from kitaru_testing import BackendConformance, assert_no_dropped_tests
@@ -38,9 +37,7 @@ def test_dropping_a_standard_test_is_reported() -> None:
 def test_an_xfail_override_with_a_reason_is_allowed() -> None:
     class KnownGap(TestMemoryConformance):
         @pytest.mark.xfail(reason="this backend orders ties differently", strict=True)
-        def test_list_executions_breaks_ties_by_exec_id_descending(  # type: ignore[override]
-            self, backend: Backend
-        ) -> None:
+        def test_list_executions_breaks_ties_by_exec_id_descending(self, backend: Backend) -> None:
             super().test_list_executions_breaks_ties_by_exec_id_descending(backend)
 
     assert_no_dropped_tests(KnownGap)

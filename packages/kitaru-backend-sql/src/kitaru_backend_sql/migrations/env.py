@@ -14,7 +14,6 @@ connection (already inside the migration lock's transaction) as
 from __future__ import annotations
 
 from alembic import context
-
 from kitaru_backend_sql._schema import metadata
 
 connection = context.config.attributes.get("connection")

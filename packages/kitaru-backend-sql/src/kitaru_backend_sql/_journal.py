@@ -1,0 +1,189 @@
+"""The plumbing every ``SqlBackend`` operation shares: engine, schema readiness,
+transactions, error translation, and the fencing prelude."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import sqlalchemy as sa
+from kitaru.backend import (
+    ExecutionNotFoundError,
+    ExecutionRecord,
+    ExecutionState,
+    FencingError,
+    WaitState,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from kitaru_backend_sql import _codec as codec
+from kitaru_backend_sql._engine import create_journal_engine, reader
+from kitaru_backend_sql._errors import translate_errors
+from kitaru_backend_sql._migrate import ensure_schema
+from kitaru_backend_sql._schema import executions, waits
+from kitaru_backend_sql._statements import HotStatements
+from kitaru_backend_sql._url import mask_url, parse_url
+
+__all__ = ["NO_LEASE", "SqlJournal", "first", "utcnow"]
+
+E = executions
+W = waits
+NO_LEASE = codec.lease_values(None)
+_PENDING_WAIT = WaitState.PENDING.value
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def first(
+    connection: sa.Connection, statement: sa.Executable, params: Any = None
+) -> sa.RowMapping | None:
+    """The first row of ``statement`` as a mapping, or None."""
+    return connection.execute(statement, params).mappings().first()
+
+
+class SqlJournal:
+    """Shared state and helpers of :class:`~kitaru_backend_sql.SqlBackend` (no contract
+    methods here)."""
+
+    def __init__(self, url: str | sa.URL, *, sqlite_synchronous: str | None = None) -> None:
+        self._url = parse_url(url)
+        self._masked = mask_url(self._url)
+        self._engine = create_journal_engine(self._url, sqlite_synchronous=sqlite_synchronous)
+        self._reader = reader(self._engine)
+        self._is_pg = self._engine.dialect.name == "postgresql"
+        self._insert: Callable[[sa.Table], Any] = (
+            postgresql.insert if self._is_pg else sqlite.insert
+        )
+        self._sql = HotStatements(self._insert)
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._masked!r})"
+
+    @property
+    def url(self) -> str:
+        """The journal URL with its password masked."""
+        return self._masked
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine (for maintenance tools; not part of the journal contract)."""
+        return self._engine
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def _ensure_ready(self) -> None:
+        if self._ready:
+            return
+        with self._ready_lock:
+            if not self._ready:
+                with translate_errors(self._url):
+                    ensure_schema(self._engine, masked_url=self._masked)
+                self._ready = True
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """One write transaction (SQLite: BEGIN IMMEDIATE); rolled back on any error."""
+        self._ensure_ready()
+        with translate_errors(self._url), self._engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        """One read-only snapshot (SQLite: deferred BEGIN, never blocks writers)."""
+        self._ensure_ready()
+        with translate_errors(self._url), self._reader.connect() as connection:
+            yield connection
+
+    def _binary(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        """Order strings by code point, as Python does (PostgreSQL's default is the locale)."""
+        return column.collate("C") if self._is_pg else column
+
+    # -- fencing ---------------------------------------------------------------------------
+
+    def _fence(
+        self,
+        connection: sa.Connection,
+        exec_id: str,
+        epoch: int,
+        statement: sa.Executable | None = None,
+        **params: Any,
+    ) -> bool:
+        """Run the fencing prelude (or ``statement``, a variant of it); return
+        ``cancel_requested``. Raises FencingError / ExecutionNotFoundError otherwise."""
+        row = connection.execute(
+            self._sql.fence if statement is None else statement,
+            {"fence_exec_id": exec_id, "fence_epoch": epoch, "fence_now": utcnow(), **params},
+        ).first()
+        if row is None:
+            raise_fenced(connection, exec_id, epoch)
+        return bool(row[0])
+
+    # -- small shared queries --------------------------------------------------------------
+
+    @staticmethod
+    def _require(connection: sa.Connection, exec_id: str) -> None:
+        row = connection.execute(sa.select(E.c.exec_id).where(E.c.exec_id == exec_id)).first()
+        if row is None:
+            raise ExecutionNotFoundError(exec_id)
+
+    @staticmethod
+    def _state_of(connection: sa.Connection, exec_id: str) -> ExecutionState:
+        state = connection.execute(sa.select(E.c.state).where(E.c.exec_id == exec_id)).scalar()
+        if state is None:
+            raise ExecutionNotFoundError(exec_id)
+        return ExecutionState(state)
+
+    @staticmethod
+    def _lock_execution(connection: sa.Connection, exec_id: str) -> ExecutionRecord:
+        """Read the execution under a row lock (PostgreSQL ``FOR UPDATE``)."""
+        row = first(connection, sa.select(E).where(E.c.exec_id == exec_id).with_for_update())
+        if row is None:
+            raise ExecutionNotFoundError(exec_id)
+        return codec.execution_from_row(row)
+
+    @staticmethod
+    def _set(connection: sa.Connection, exec_id: str, **values: Any) -> ExecutionRecord:
+        """Update the execution row (already locked by the caller); return the new record."""
+        statement = (
+            sa.update(E)
+            .where(E.c.exec_id == exec_id)
+            .values(updated_at=utcnow(), **values)
+            .returning(*E.c)
+        )
+        return codec.execution_from_row(connection.execute(statement).mappings().one())
+
+    @staticmethod
+    def _abort_pending_waits(connection: sa.Connection, exec_id: str, now: datetime) -> None:
+        connection.execute(
+            sa.update(W)
+            .where(W.c.exec_id == exec_id, W.c.state == _PENDING_WAIT)
+            .values(state=WaitState.ABORTED.value, resolved_at=now)
+        )
+
+    @staticmethod
+    def _has_pending_wait(connection: sa.Connection, exec_id: str) -> bool:
+        statement = (
+            sa.select(W.c.id).where(W.c.exec_id == exec_id, W.c.state == _PENDING_WAIT).limit(1)
+        )
+        return connection.execute(statement).first() is not None
+
+
+def raise_fenced(connection: sa.Connection, exec_id: str, epoch: int) -> NoReturn:
+    """Raise the error for a fenced write that matched no row."""
+    row = connection.execute(sa.select(E.c.epoch, E.c.state).where(E.c.exec_id == exec_id)).first()
+    if row is None:
+        raise ExecutionNotFoundError(exec_id)
+    raise FencingError(
+        f"Stale runner for execution '{exec_id}': epoch {epoch} is not the current "
+        f"epoch {row.epoch} (state {row.state}).",
+        exec_id=exec_id,
+        status=ExecutionState(row.state),
+    )

@@ -1,0 +1,109 @@
+"""SQLite engine settings: WAL, BEGIN IMMEDIATE for writes, busy timeout, synchronous mode."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from kitaru.errors import KitaruUsageError
+from kitaru_backend_sql import SYNCHRONOUS_ENV, SqlBackend
+from kitaru_backend_sql._engine import create_journal_engine, reader, resolve_synchronous
+
+
+def _pragmas(backend: SqlBackend) -> dict[str, object]:
+    backend.list_executions()
+    with backend.engine.connect() as connection:
+        return {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+        }
+
+
+@pytest.fixture(autouse=True)
+def _no_synchronous_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SYNCHRONOUS_ENV, raising=False)
+
+
+def test_default_settings(tmp_path: Path) -> None:
+    backend = SqlBackend(f"sqlite:///{tmp_path / 'kitaru.db'}")
+    assert _pragmas(backend) == {
+        "journal_mode": "wal",
+        "synchronous": 2,  # FULL
+        "busy_timeout": 30000,
+        "foreign_keys": 1,
+    }
+    backend.close()
+
+
+def test_normal_mode_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SYNCHRONOUS_ENV, "normal")
+    backend = SqlBackend(f"sqlite:///{tmp_path / 'kitaru.db'}")
+    assert _pragmas(backend)["synchronous"] == 1  # NORMAL
+    backend.close()
+
+
+def test_the_argument_wins_over_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SYNCHRONOUS_ENV, "NORMAL")
+    backend = SqlBackend(f"sqlite:///{tmp_path / 'kitaru.db'}", sqlite_synchronous="FULL")
+    assert _pragmas(backend)["synchronous"] == 2
+    backend.close()
+
+
+@pytest.mark.parametrize("value", ["OFF", "fast", "0", "EXTRA; DROP TABLE x"])
+def test_unsupported_synchronous_values_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(SYNCHRONOUS_ENV, value)
+    with pytest.raises(KitaruUsageError) as info:
+        SqlBackend(f"sqlite:///{tmp_path / 'kitaru.db'}")
+    message = str(info.value)
+    assert SYNCHRONOUS_ENV in message and repr(value) in message
+    assert "FULL" in message and "NORMAL" in message
+    assert not (tmp_path / "kitaru.db").exists()
+
+
+def test_resolve_synchronous() -> None:
+    assert resolve_synchronous() == "FULL"
+    assert resolve_synchronous(" Normal ") == "NORMAL"
+    with pytest.raises(KitaruUsageError, match="sqlite_synchronous='off'"):
+        resolve_synchronous("off")
+
+
+def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "kitaru.db"
+    backend = SqlBackend(f"sqlite:///{path}")
+    backend.list_executions()
+    backend.close()
+    assert path.is_file()
+
+
+def _lock_is_free(path: Path) -> bool:
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc)
+        return False
+    else:
+        other.execute("ROLLBACK")
+        return True
+    finally:
+        other.close()
+
+
+def test_write_transactions_take_the_write_lock_at_begin(tmp_path: Path) -> None:
+    path = tmp_path / "kitaru.db"
+    engine = create_journal_engine(sa.make_url(f"sqlite:///{path}"))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    with engine.begin():
+        assert not _lock_is_free(path)  # BEGIN IMMEDIATE, before any statement
+    with reader(engine).connect() as connection:
+        connection.exec_driver_sql("SELECT * FROM t").all()
+        assert _lock_is_free(path)  # reads take a deferred snapshot, not the write lock
+    assert _lock_is_free(path)
+    engine.dispose()
