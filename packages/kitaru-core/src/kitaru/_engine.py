@@ -122,6 +122,12 @@ def _drive(ctx: FlowContext, flow: Flow[..., Any], *, retries: int) -> Execution
         except Suspend:
             _drain(ctx)
             try:
+                # A cancel that arrived while the runner listened must not be lost.
+                if ctx.cancel_requested.is_set() or backend.heartbeat(
+                    ctx.exec_id, ctx.epoch, lease_seconds=ctx.runtime.lease_seconds
+                ):
+                    return _finish(ctx, ExecutionState.CANCELLED,
+                                   status_reason="Cancelled by request.")
                 if backend.suspend(ctx.exec_id, ctx.epoch):
                     return ExecutionState.WAITING
             except FencingError:

@@ -1,0 +1,172 @@
+"""``kitaru executions``: inspect and operate executions in the journal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kitaru_cli import _shapes
+from kitaru_cli._common import ExecIdArgument, open_client, resolve_id
+from kitaru_cli._output import OutputOption, Session, parse_json_option, session, usage_error
+
+if TYPE_CHECKING:
+    from kitaru.client import Execution
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="executions",
+    help="Inspect and operate executions: get, list, logs, input, replay, retry, resume, cancel.",
+)
+
+
+@app.callback(invoke_without_command=True)
+def _group(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+def get_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
+    """Show one execution: status, wait, failure and checkpoints."""
+    with session("executions.get", output) as out:
+        client = open_client()
+        execution = client.executions.get(resolve_id(client, exec_id))
+        if out.json:
+            out.emit_item(_shapes.full(execution))
+        else:
+            out.snapshot("Execution", _shapes.rows(execution))
+
+
+def list_command(
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only this status: running, waiting, completed, failed, cancelled."),
+    ] = None,
+    flow: Annotated[str | None, typer.Option(help="Only executions of this flow.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many (newest first).")] = None,
+    output: OutputOption = "text",
+) -> None:
+    """List executions, newest first."""
+    with session("executions.list", output) as out:
+        if limit is not None and limit < 1:
+            raise usage_error("`--limit` must be at least 1.")
+        wanted = _parse_status(status) if status is not None else None
+        if flow is not None and not flow.strip():
+            raise usage_error("`--flow` must be a non-empty flow name.")
+        client = open_client()
+        executions = client.executions.list(flow=flow, status=wanted, limit=limit)
+        if out.json:
+            out.emit_items(_shapes.summaries(client, executions))
+            return
+        if not executions:
+            out.line("No executions found.")
+            return
+        out.table(
+            ("ID", "Flow", "Status", "Stack"),
+            [(e.exec_id, e.flow_name, _shapes.status_text(e), e.stack_name) for e in executions],
+        )
+
+
+def _parse_status(text: str) -> str:
+    from kitaru.client import ExecutionStatus
+
+    value = text.strip().lower()
+    valid = [s.value for s in ExecutionStatus]
+    if value not in valid:
+        raise usage_error(f"Unknown status '{text}'. Valid statuses: {', '.join(valid)}.")
+    return value
+
+
+def _action(out: Session, verb: str, execution: Execution) -> None:
+    if out.json:
+        out.emit_item(_shapes.full(execution))
+        return
+    out.line(f"{verb} execution: {execution.exec_id}")
+    out.line(f"Status: {_shapes.status_text(execution)}")
+
+
+def retry_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
+    """Continue a failed execution (same id), reusing its completed checkpoints."""
+    with session("executions.retry", output) as out:
+        client = open_client()
+        _action(out, "Retried", client.executions.retry(resolve_id(client, exec_id)))
+
+
+def resume_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
+    """Continue a waiting execution whose waits are all resolved (same id)."""
+    with session("executions.resume", output) as out:
+        client = open_client()
+        _action(out, "Resumed", client.executions.resume(resolve_id(client, exec_id)))
+
+
+def cancel_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
+    """Cancel an execution (at its next checkpoint boundary if it is running)."""
+    with session("executions.cancel", output) as out:
+        client = open_client()
+        _action(out, "Cancelled", client.executions.cancel(resolve_id(client, exec_id)))
+
+
+def replay_command(
+    exec_id: ExecIdArgument,
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Checkpoint to replay from (name, invocation id or call id). Calls before "
+            "it reuse the source's outputs.",
+        ),
+    ] = None,
+    args: Annotated[
+        str | None,
+        typer.Option("--args", help="Flow inputs to replace, as a JSON object: '{\"x\": 3}'."),
+    ] = None,
+    overrides: Annotated[
+        str | None,
+        typer.Option(
+            "--overrides",
+            help="Checkpoint outputs to inject, as a JSON object: '{\"checkpoint.NAME\": 1}'.",
+        ),
+    ] = None,
+    output: OutputOption = "text",
+) -> None:
+    """Start a new execution from an earlier one, re-running from a checkpoint."""
+    with session("executions.replay", output) as out:
+        if from_ is None or not from_.strip():
+            raise usage_error("`--from` is required: the checkpoint to replay from.")
+        flow_inputs = parse_json_option("--args", args, require_object=True) or {}
+        override_map = parse_json_option("--overrides", overrides, require_object=True)
+        client = open_client()
+        source_id = resolve_id(client, exec_id)
+        from kitaru_cli._core import replay_detached
+
+        execution = replay_detached(
+            client,
+            source_id,
+            from_=from_.strip(),
+            overrides=override_map,
+            flow_inputs=flow_inputs,
+        )
+        if out.json:
+            out.emit_item(_shapes.full(execution))
+            return
+        out.line(f"Replayed execution: {source_id}")
+        out.line(f"New execution: {execution.exec_id}")
+        out.line(f"Status: {_shapes.status_text(execution)}")
+
+
+def _register_commands() -> None:
+    from kitaru_cli import _input, _logs
+
+    app.command("get")(get_command)
+    app.command("list")(list_command)
+    app.command("logs")(_logs.logs_command)
+    app.command("input")(_input.input_command)
+    app.command("replay")(replay_command)
+    app.command("retry")(retry_command)
+    app.command("resume")(resume_command)
+    app.command("cancel")(cancel_command)
+
+
+_register_commands()

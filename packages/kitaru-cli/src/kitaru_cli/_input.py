@@ -1,0 +1,193 @@
+"""``kitaru executions input``: answer (or abort) a pending wait, or review waits interactively."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kitaru_cli import _output, _shapes
+from kitaru_cli._common import open_client, resolve_id
+from kitaru_cli._output import OutputOption, Session, parse_json_option, session, usage_error
+
+if TYPE_CHECKING:
+    from kitaru import KitaruClient
+    from kitaru.client import PendingWait
+
+__all__ = ["input_command", "is_interactive_terminal"]
+
+ACTION_PROMPT = "Action [c=continue, a=abort, s=skip, q=quit]"
+ACTIONS = {
+    "c": "continue",
+    "continue": "continue",
+    "a": "abort",
+    "abort": "abort",
+    "s": "skip",
+    "skip": "skip",
+    "q": "quit",
+    "quit": "quit",
+}
+
+
+def is_interactive_terminal() -> bool:
+    """Whether stdin and stdout are both terminals (needed by ``--interactive``)."""
+    return _output.stdin_is_tty() and _output.stdout_is_tty()
+
+
+def input_command(
+    exec_id: Annotated[
+        str | None,
+        typer.Argument(help="Execution id or unique prefix (optional with --interactive)."),
+    ] = None,
+    value: Annotated[
+        str | None, typer.Option("--value", help="The input, as JSON (e.g. 5, true, '\"text\"').")
+    ] = None,
+    wait: Annotated[
+        str | None,
+        typer.Option("--wait", help="Wait name or id (default: the single pending wait)."),
+    ] = None,
+    abort: Annotated[
+        bool, typer.Option("--abort", help="Abort the wait: the execution ends cancelled.")
+    ] = False,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Review pending waits one by one and answer."),
+    ] = False,
+    output: OutputOption = "text",
+) -> None:
+    """Give input to a waiting execution; it continues automatically."""
+    with session("executions.input", output) as out:
+        if interactive:
+            if value is not None or abort:
+                raise usage_error("`--interactive` cannot be combined with `--value` or `--abort`.")
+            if wait is not None:
+                raise usage_error("`--interactive` cannot be combined with `--wait`.")
+            if out.json:
+                raise usage_error("`--interactive` cannot be combined with `--output json`.")
+            if not is_interactive_terminal():
+                raise usage_error(
+                    "`--interactive` needs a terminal (stdin and stdout must be TTYs)."
+                )
+            raise typer.Exit(code=_review(out, exec_id))
+        if exec_id is None:
+            raise usage_error("Give an execution id (or use `--interactive`).")
+        if abort and value is not None:
+            raise usage_error("`--abort` cannot be combined with `--value`.")
+        if not abort and value is None:
+            raise usage_error("`--value` is required (or use `--abort` / `--interactive`).")
+        if wait is not None and not wait.strip():
+            raise usage_error("`--wait` must be a non-empty wait name or id.")
+        parsed = None if abort else parse_json_option("--value", value)
+        client = open_client()
+        full_id = resolve_id(client, exec_id)
+        selected = wait.strip() if wait is not None else _single_wait(client, full_id).name
+        if abort:
+            execution = client.executions.abort_wait(full_id, wait=selected)
+        else:
+            execution = client.executions.input(full_id, wait=selected, value=parsed)
+        if out.json:
+            out.emit_item(_shapes.full(execution))
+            return
+        verb = "Aborted" if abort else "Resolved"
+        out.line(f"{verb} wait '{selected}' of execution {full_id}.")
+        out.line(f"Status: {_shapes.status_text(execution)}")
+
+
+def _single_wait(client: KitaruClient, exec_id: str) -> PendingWait:
+    from kitaru.errors import KitaruStateError
+
+    pending = client.executions.pending_waits(exec_id)
+    if not pending:
+        raise KitaruStateError(
+            f"Execution '{exec_id}' has no pending waits to resolve.", exec_id=exec_id
+        )
+    if len(pending) > 1:
+        names = ", ".join(w.name for w in pending)
+        raise KitaruStateError(
+            f"Execution '{exec_id}' has {len(pending)} pending waits ({names}). Choose one "
+            "with `--wait NAME`, or use `--interactive`.",
+            exec_id=exec_id,
+        )
+    return pending[0]
+
+
+def _review(out: Session, exec_id: str | None) -> int:
+    """Prompt for every pending wait (of one execution, or of all waiting ones)."""
+    from kitaru.errors import KitaruError, KitaruWaitValidationError
+
+    client = open_client()
+    if exec_id is not None:
+        targets = [resolve_id(client, exec_id)]
+    else:
+        targets = [e.exec_id for e in client.executions.list(status="waiting")]
+        if not targets:
+            out.line("No executions are waiting for input.")
+            return 0
+    counts = {"resolved": 0, "aborted": 0, "skipped": 0, "failed": 0}
+    for target in targets:
+        waits = client.executions.pending_waits(target)
+        if not waits and exec_id is not None:
+            out.line(f"Execution {target} has no pending waits.")
+        for pending in waits:
+            _show(out, client, target, pending)
+            action = _ask_action()
+            if action == "quit":
+                return _summary(out, counts)
+            if action == "skip":
+                counts["skipped"] += 1
+                continue
+            try:
+                if action == "abort":
+                    client.executions.abort_wait(target, wait=pending.wait_id)
+                    counts["aborted"] += 1
+                    out.line(f"Aborted wait '{pending.name}'.")
+                    break  # the execution is cancelled: its other waits are gone
+                while True:
+                    answer = _ask_value()
+                    try:
+                        client.executions.input(target, wait=pending.wait_id, value=answer)
+                    except KitaruWaitValidationError as exc:
+                        out.note(f"Error: {exc}")
+                        continue
+                    break
+                counts["resolved"] += 1
+                out.line(f"Resolved wait '{pending.name}'.")
+            except KitaruError as exc:
+                counts["failed"] += 1
+                out.note(f"Error: {exc}")
+    return _summary(out, counts)
+
+
+def _show(out: Session, client: KitaruClient, exec_id: str, pending: PendingWait) -> None:
+    execution = client.executions.get(exec_id)
+    rows = [("Execution", exec_id), ("Flow", execution.flow_name), ("Wait", pending.name)]
+    if pending.question:
+        rows.append(("Question", pending.question))
+    if pending.schema is not None:
+        rows.append(("Schema", json.dumps(pending.schema, sort_keys=True)))
+    out.snapshot("Pending wait", rows)
+
+
+def _ask_action() -> str:
+    while True:
+        answer = typer.prompt(ACTION_PROMPT).strip().lower()
+        if answer in ACTIONS:
+            return ACTIONS[answer]
+        typer.echo("Please answer c, a, s or q.", err=True)
+
+
+def _ask_value() -> Any:
+    while True:
+        text = typer.prompt("Value (JSON; empty = null)", default="", show_default=False)
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            typer.echo(f"Error: Invalid JSON: {exc}.", err=True)
+
+
+def _summary(out: Session, counts: dict[str, int]) -> int:
+    out.line(", ".join(f"{n} {label}" for label, n in counts.items()) + ".")
+    return 1 if counts["failed"] else 0

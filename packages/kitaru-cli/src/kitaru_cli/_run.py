@@ -1,0 +1,192 @@
+"""``kitaru run <module_or_file.py>:<flow>``: submit an execution to a detached worker, and
+optionally follow it to its end (``--wait``)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kitaru_cli import _core, _shapes
+from kitaru_cli._common import open_client
+from kitaru_cli._output import OutputOption, Session, parse_json_option, session, usage_error
+
+if TYPE_CHECKING:
+    from kitaru import FlowHandle, KitaruClient
+
+__all__ = ["load_flow", "run_command"]
+
+TARGET_FORMAT = "Flow target must use `<module_or_file>:<flow_name>` format"
+POLL_SECONDS = 0.25
+
+
+def run_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="The flow: `path/to/file.py:flow_name` or `package.module:flow_name`.",
+            metavar="<module_or_file.py>:<flow>",
+        ),
+    ],
+    args: Annotated[
+        str | None,
+        typer.Option("--args", help="Flow inputs as a JSON object: '{\"x\": 2}'."),
+    ] = None,
+    stack: Annotated[str | None, typer.Option(help="Run on this stack.")] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Follow the execution to its end; exit 0 only if it completed."
+        ),
+    ] = False,
+    output: OutputOption = "text",
+) -> None:
+    """Start an execution of a flow and return at once (it runs in a detached worker)."""
+    with session("run", output) as out:
+        flow_args = parse_json_option("--args", args, require_object=True) or {}
+        if stack is not None and not stack.strip():
+            raise usage_error("`--stack` must be a non-empty stack name.")
+        with contextlib.redirect_stdout(sys.stderr):  # keep stdout for our own output
+            flow = load_flow(target)
+        if stack is not None:
+            flow_args = {**flow_args, "stack": stack.strip()}  # an execution option of .run()
+        handle = flow.run_detached(**flow_args)
+        client = open_client()
+        if wait:
+            raise typer.Exit(code=_follow(out, client, handle, target))
+        execution = client.executions.get(handle.exec_id)
+        if out.json:
+            out.emit_item(
+                {
+                    "exec_id": handle.exec_id,
+                    "target": target,
+                    "status": execution.status.value,
+                    "execution": _shapes.full(execution),
+                }
+            )
+            return
+        out.snapshot(
+            "Submitted execution",
+            [
+                ("Execution ID", handle.exec_id),
+                ("Flow", execution.flow_name),
+                ("Status", execution.status.value),
+                ("Stack", execution.stack_name),
+            ],
+        )
+        out.note(f"Follow it with: kitaru executions logs {handle.exec_id} --follow")
+
+
+def load_flow(target: str) -> Any:
+    """The ``@flow`` object that ``target`` (``<module_or_file.py>:<flow_name>``) names."""
+    module_part, sep, attr = target.strip().rpartition(":")
+    module_part, attr = module_part.strip(), attr.strip()
+    if not sep or not module_part or not attr or not all(p.isidentifier() for p in attr.split(".")):
+        raise usage_error(f"{TARGET_FORMAT}, got '{target}'.")
+    if module_part.endswith(".py") or os.sep in module_part or "/" in module_part:
+        module = _core.load_module_from_file(module_part)
+    else:
+        cwd = os.getcwd()
+        if cwd not in sys.path:
+            sys.path.insert(0, cwd)  # as `python -m` would
+        try:
+            module = importlib.import_module(module_part)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_part.startswith(exc.name):
+                raise usage_error(f"Cannot import module '{module_part}': {exc}.") from exc
+            raise
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise usage_error(f"'{module_part}' has no attribute '{attr}'.")
+        obj = getattr(obj, part)
+    if not _core.is_flow(obj):
+        raise usage_error(
+            f"'{attr}' in '{module_part}' is not a @flow (it is {type(obj).__name__})."
+        )
+    return obj
+
+
+def _follow(out: Session, client: KitaruClient, handle: FlowHandle, target: str) -> int:
+    """Poll until the execution ends; print its result (exit 0) or fail (exit 1)."""
+    exec_id = handle.exec_id
+    if not out.json:
+        out.line(f"Submitted execution: {exec_id}")
+    spinner = None
+    if not out.json and _stderr_is_tty():
+        from rich.console import Console
+
+        spinner = Console(stderr=True, highlight=False).status(f"Execution {exec_id}: running")
+        spinner.start()
+    last: str | None = None
+    try:
+        while True:
+            status = handle.status
+            if status.value != last:
+                last = status.value
+                message = _progress(client, exec_id, status.value)
+                if spinner is not None:
+                    spinner.update(message)
+                elif not out.json:
+                    out.note(message)
+            if status.is_finished:
+                break
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        if spinner is not None:
+            spinner.stop()
+        out.note(
+            f"Stopped following execution {exec_id}; it keeps running. Follow it with "
+            f"`kitaru executions logs {exec_id} --follow`."
+        )
+        return 1
+    if spinner is not None:
+        spinner.stop()
+    result = handle.get()  # raises the typed execution error unless it completed
+    execution = client.executions.get(exec_id)
+    if out.json:
+        out.emit_item(
+            {
+                "exec_id": exec_id,
+                "target": target,
+                "status": execution.status.value,
+                "result": _core.to_jsonable(result),
+                "execution": _shapes.full(execution),
+            }
+        )
+    else:
+        out.line(f"Execution {exec_id} completed.")
+        out.line(f"Result: {_render(result)}")
+    return 0
+
+
+def _progress(client: KitaruClient, exec_id: str, status: str) -> str:
+    if status == "waiting":
+        waits = client.executions.pending_waits(exec_id)
+        if waits:
+            names = ", ".join(w.name for w in waits)
+            return (
+                f"Execution {exec_id} is waiting for input on: {names} (answer with "
+                f"`kitaru executions input {exec_id} --value JSON`)"
+            )
+    return f"Execution {exec_id}: {status}"
+
+
+def _render(value: Any) -> str:
+    try:
+        return json.dumps(_core.to_jsonable(value), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,35 @@
+"""The hooks the ``kitaru`` command line calls. One docstring per hook is its specification.
+
+These specs are added to Kitaru's plugin manager by the CLI (``pm.add_hookspecs``), the way
+pytest plugins add theirs through ``pytest_addhooks``. Implement them with
+:data:`kitaru.hookimpl` in a module named by an entry point in the ``kitaru`` group.
+
+Core validates entry-point plugins before the CLI has added these specs, so for now mark the
+implementation ``@kitaru.hookimpl(optionalhook=True)``; otherwise core rejects the plugin as
+implementing an unknown hook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import typer
+
+hookspec = pluggy.HookspecMarker("kitaru")
+
+__all__ = ["hookspec", "kitaru_register_commands"]
+
+
+@hookspec
+def kitaru_register_commands(app: typer.Typer) -> None:
+    """Add commands to the ``kitaru`` command line.
+
+    Called once per ``kitaru`` invocation, before the command line is parsed, so the commands
+    appear in ``kitaru --help``. ``app`` is the root :class:`typer.Typer`; add commands with
+    ``app.command()(func)`` or a group with ``app.add_typer(sub_app, name="...")``. Keep
+    imports inside the command bodies: every ``kitaru`` invocation pays for what this hook
+    imports. Return nothing. Not ``firstresult``, not ``historic``: every plugin is called.
+    """

@@ -1,0 +1,422 @@
+"""`kitaru run` and `kitaru executions ...` on the in-memory journal (CliRunner)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from _helpers import settle, waiting_with_waits
+
+SUMMARY_KEYS = {
+    "exec_id",
+    "flow_id",
+    "flow_name",
+    "status",
+    "stack_name",
+    "metadata",
+    "checkpoint_count",
+    "artifact_count",
+}
+
+
+@pytest.fixture
+def waiting(cli, memory_runtime) -> str:
+    result = cli("run", "cli_flows:approve_flow", "--args", '{"x": 2}', "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    item = result.json()["item"]
+    settle(item["exec_id"], "waiting")
+    return item["exec_id"]
+
+
+def snapshot(cli, memory_runtime) -> list[dict]:
+    return cli("executions", "list", "-o", "json").json()["items"]
+
+
+# -- run ------------------------------------------------------------------------------------
+
+
+def test_run_json_item(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:approve_flow", "--args", '{"x": 2}', "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = result.json()
+    assert doc["command"] == "run"
+    item = doc["item"]
+    assert set(item) == {"exec_id", "target", "status", "execution"}
+    assert item["target"] == "cli_flows:approve_flow"
+    assert item["execution"]["exec_id"] == item["exec_id"]
+    assert item["execution"]["flow_name"] == "approve_flow"
+    settle(item["exec_id"], "waiting")
+
+
+def test_run_text(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:simple_flow", "--args", '{"x": 1}')
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Submitted execution\n  Execution ID: ")
+    assert "kitaru executions logs" in result.stderr
+    exec_id = re.search(r"Execution ID: (\S+)", result.stdout).group(1)
+    settle(exec_id, "completed")
+
+
+def test_run_wait_prints_result(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:simple_flow", "--args", '{"x": 4}', "--wait")
+    assert result.exit_code == 0, result.stderr
+    assert "Result: 8" in result.stdout
+    data = cli("run", "cli_flows:simple_flow", "--args", '{"x": 5}', "--wait", "-o", "json")
+    assert data.exit_code == 0
+    item = data.json()["item"]
+    assert item["status"] == "completed"
+    assert item["result"] == 10
+
+
+def test_run_wait_failure_exits_1(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:failing_flow", "--args", '{"x": 1}', "--wait", "-o", "json")
+    assert result.exit_code == 1
+    error = result.error()
+    assert error["type"] == "KitaruUserCodeError"
+    assert "boom 1" in error["message"]
+    assert "kitaru executions retry" in error["message"]
+    text = cli("run", "cli_flows:failing_flow", "--args", '{"x": 2}', "--wait")
+    assert text.exit_code == 1
+    assert "Error: Execution" in text.stderr and "boom 2" in text.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("cli_flows", "Flow target must use `<module_or_file>:<flow_name>` format"),
+        ("cli_flows:", "Flow target must use `<module_or_file>:<flow_name>` format"),
+        (":approve_flow", "Flow target must use `<module_or_file>:<flow_name>` format"),
+        ("no_such_module_xyz:f", "Cannot import module 'no_such_module_xyz'"),
+        ("cli_flows:missing", "'cli_flows' has no attribute 'missing'"),
+        ("cli_flows:not_a_flow", "'not_a_flow' in 'cli_flows' is not a @flow"),
+        ("missing_file.py:f", "Flow file 'missing_file.py' does not exist"),
+    ],
+)
+def test_run_bad_targets(cli, memory_runtime, target: str, message: str) -> None:
+    result = cli("run", target, "-o", "json")
+    assert result.exit_code == 1
+    error = result.error()
+    assert message in error["message"]
+    assert error["type"] == "KitaruUsageError"
+    assert snapshot(cli, memory_runtime) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("{x: 1}", "Invalid JSON for `--args`"),
+        ("[1, 2]", "`--args` must be a JSON object"),
+        ('{"y": 1}', "Invalid arguments for flow 'approve_flow'"),
+    ],
+)
+def test_run_bad_args(cli, memory_runtime, args: str, message: str) -> None:
+    result = cli("run", "cli_flows:approve_flow", "--args", args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert snapshot(cli, memory_runtime) == []
+
+
+# -- get / list -----------------------------------------------------------------------------
+
+
+def test_get_text_rows(cli, waiting: str) -> None:
+    result = cli("executions", "get", waiting)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Execution"
+    labels = [line.split(":", 1)[0].strip() for line in lines[1:]]
+    assert labels == [
+        "Execution ID",
+        "Flow",
+        "Status",
+        "Started",
+        "Ended",
+        "Stack",
+        "Pending wait",
+        "Wait question",
+        "Checkpoints",
+    ]
+    assert "  Status: waiting" in lines
+    assert "  Pending wait: approval" in lines
+    assert "  Wait question: How much?" in lines
+    assert "  Checkpoints: double (completed)" in lines
+
+
+def test_get_json_full_shape(cli, waiting: str) -> None:
+    doc = cli("executions", "get", waiting[:8], "-o", "json").json()
+    assert doc["command"] == "executions.get"
+    item = doc["item"]
+    assert set(item) >= SUMMARY_KEYS
+    assert {"frozen_execution_spec", "checkpoints", "artifacts"} <= set(item)
+    assert item["exec_id"] == waiting
+    assert item["checkpoint_count"] == 1 and item["artifact_count"] >= 1
+    assert "ended_at" not in item and "failure" not in item  # None fields omitted
+    wait = item["pending_wait"]
+    assert wait["name"] == "approval" and wait["schema"] == {"type": "integer"}
+    [call] = item["checkpoints"]
+    assert {"call_id", "name", "status", "attempts", "artifacts"} <= set(call)
+    assert call["name"] == "double" and call["status"] == "completed"
+
+
+def test_list_json_summaries_and_filters(cli, memory_runtime, waiting: str) -> None:
+    result = cli("run", "cli_flows:simple_flow", "--args", '{"x": 3}', "--wait")
+    assert result.exit_code == 0
+    doc = cli("executions", "list", "-o", "json").json()
+    assert doc["command"] == "executions.list"
+    assert doc["count"] == 2 == len(doc["items"])
+    for item in doc["items"]:
+        assert set(item) >= SUMMARY_KEYS
+        assert "checkpoints" not in item and "frozen_execution_spec" not in item
+        assert item["checkpoint_count"] == 1
+    assert doc["items"][0]["flow_name"] == "simple_flow"  # newest first
+    only = cli("executions", "list", "--status", "WAITING", "-o", "json").json()
+    assert [i["exec_id"] for i in only["items"]] == [waiting]
+    flow = cli("executions", "list", "--flow", "simple_flow", "-o", "json").json()
+    assert [i["flow_name"] for i in flow["items"]] == ["simple_flow"]
+    assert cli("executions", "list", "--limit", "1", "-o", "json").json()["count"] == 1
+
+
+def test_list_text_table(cli, waiting: str) -> None:
+    result = cli("executions", "list")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ID", "Flow", "Status", "Stack"]
+    assert lines[1].split() == [waiting, "approve_flow", "waiting", "default"]
+
+
+def test_list_empty(cli, memory_runtime) -> None:
+    assert cli("executions", "list").stdout.strip() == "No executions found."
+    assert cli("executions", "list", "-o", "json").json() == {
+        "command": "executions.list",
+        "items": [],
+        "count": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--status", "paused"],
+            "Unknown status 'paused'. Valid statuses: running, waiting, "
+            "completed, failed, cancelled.",
+        ),
+        (["--limit", "0"], "`--limit` must be at least 1."),
+        (["--flow", " "], "`--flow` must be a non-empty flow name."),
+    ],
+)
+def test_list_validation(cli, memory_runtime, args: list[str], message: str) -> None:
+    result = cli("executions", "list", *args, "-o", "json")
+    assert result.exit_code == 1
+    assert result.error()["message"] == message
+
+
+def test_id_prefixes(cli, memory_runtime, waiting: str) -> None:
+    short = cli("executions", "get", waiting[:4], "-o", "json")
+    assert short.exit_code == 1
+    assert "at least 6 characters" in short.error()["message"]
+    twin_a = waiting_with_waits(memory_runtime, [], exec_id="abcdef01-0000-0000-0000-000000000000")
+    waiting_with_waits(memory_runtime, [], exec_id="abcdef02-0000-0000-0000-000000000000")
+    ambiguous = cli("executions", "get", "abcdef", "-o", "json")
+    assert ambiguous.exit_code == 1
+    assert "ambiguous" in ambiguous.error()["message"]
+    assert cli("executions", "get", "abcdef01", "-o", "json").json()["item"]["exec_id"] == twin_a
+
+
+# -- input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "`--value` is required (or use `--abort` / `--interactive`)."),
+        (["--value", "{oops"], "Invalid JSON for `--value`:"),
+        (["--value", "1", "--abort"], "`--abort` cannot be combined with `--value`."),
+        (["--value", '"five"'], "does not match its schema"),
+        (
+            ["--value", "1", "--wait", "nope"],
+            "has no pending wait 'nope'. Available waits: approval.",
+        ),
+        (["-i"], "`--interactive` cannot be combined with `--output json`."),
+        (["-i", "--value", "1"], "`--interactive` cannot be combined with `--value`"),
+    ],
+)
+def test_input_validation(cli, memory_runtime, waiting: str, args: list[str], message: str) -> None:
+    before = snapshot(cli, memory_runtime)
+    result = cli("executions", "input", waiting, *args, "-o", "json")
+    assert result.exit_code == 1
+    assert message in result.error()["message"]
+    assert snapshot(cli, memory_runtime) == before
+    assert settle(waiting, "waiting") == "waiting"
+
+
+def test_input_needs_an_id(cli, memory_runtime) -> None:
+    result = cli("executions", "input", "--value", "1")
+    assert result.exit_code == 1
+    assert "Give an execution id (or use `--interactive`)." in result.stderr
+
+
+def test_input_validation_error_type(cli, waiting: str) -> None:
+    result = cli("executions", "input", waiting, "--value", "true", "-o", "json")
+    assert result.error()["type"] == "KitaruWaitValidationError"
+
+
+def test_input_resolves_and_continues(cli, waiting: str) -> None:
+    result = cli("executions", "input", waiting[:10], "--value", "5")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (f"Resolved wait 'approval' of execution {waiting}.")
+    settle(waiting, "completed")
+    again = cli("executions", "input", waiting, "--value", "5", "-o", "json")
+    assert again.exit_code == 1
+    assert again.error()["message"] == (f"Execution '{waiting}' has no pending waits to resolve.")
+
+
+def test_input_json_item_and_explicit_wait(cli, waiting: str) -> None:
+    doc = cli(
+        "executions", "input", waiting, "--wait", "approval", "--value", "1", "-o", "json"
+    ).json()
+    assert doc["command"] == "executions.input"
+    assert doc["item"]["exec_id"] == waiting
+    settle(waiting, "completed")
+
+
+def test_input_abort_cancels(cli, waiting: str) -> None:
+    result = cli("executions", "input", waiting, "--abort")
+    assert result.exit_code == 0, result.stderr
+    assert "Aborted wait 'approval'" in result.stdout
+    assert settle(waiting, "cancelled") == "cancelled"
+
+
+def test_input_several_pending_waits(cli, memory_runtime) -> None:
+    exec_id = waiting_with_waits(memory_runtime, ["first", "second"])
+    result = cli("executions", "input", exec_id, "--value", "1", "-o", "json")
+    assert result.exit_code == 1
+    message = result.error()["message"]
+    assert "2 pending waits (first, second)" in message and "--interactive" in message
+
+
+def test_input_interactive(
+    cli, memory_runtime, waiting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kitaru_cli import _input
+
+    monkeypatch.setattr(_input, "is_interactive_terminal", lambda: True)
+    other = waiting_with_waits(memory_runtime, ["review"])
+    # first execution listed is the newest (`other`): skip it; then answer `approval`, after
+    # one value that fails validation.
+    result = cli("executions", "input", "-i", input='s\nc\n"x"\n7\n')
+    assert result.exit_code == 0, result.stderr
+    assert "How much?" in result.stdout
+    assert "does not match its schema" in result.stderr
+    assert "1 resolved, 0 aborted, 1 skipped, 0 failed." in result.stdout
+    settle(waiting, "completed")
+    assert settle(other, "waiting") == "waiting"
+
+
+def test_input_interactive_needs_a_terminal(cli, waiting: str) -> None:
+    result = cli("executions", "input", waiting, "-i")
+    assert result.exit_code == 1
+    assert "needs a terminal" in result.stderr
+
+
+# -- retry / resume / cancel / replay -------------------------------------------------------
+
+
+def test_retry_rules(cli, memory_runtime, waiting: str) -> None:
+    before = snapshot(cli, memory_runtime)
+    result = cli("executions", "retry", waiting, "-o", "json")
+    assert result.exit_code == 1
+    assert result.error()["message"] == (
+        f"Only failed executions can be retried. Execution '{waiting}' is currently 'waiting'."
+    )
+    assert snapshot(cli, memory_runtime) == before
+
+    failed = cli("run", "cli_flows:failing_flow", "--args", '{"x": 1}', "-o", "json")
+    failed_id = failed.json()["item"]["exec_id"]
+    settle(failed_id, "failed")
+    retried = cli("executions", "retry", failed_id)
+    assert retried.exit_code == 0
+    assert retried.stdout.splitlines()[0] == f"Retried execution: {failed_id}"
+    assert retried.stdout.splitlines()[1].startswith("Status: ")
+    settle(failed_id, "failed")
+
+
+def test_resume_with_pending_wait_is_refused(cli, waiting: str) -> None:
+    result = cli("executions", "resume", waiting)
+    assert result.exit_code == 1
+    assert "Resolve pending wait input before resuming" in result.stderr
+
+
+def test_cancel(cli, waiting: str) -> None:
+    doc = cli("executions", "cancel", waiting, "-o", "json").json()
+    assert doc["command"] == "executions.cancel"
+    assert doc["item"]["status"] == "cancelled"
+    again = cli("executions", "cancel", waiting)
+    assert again.exit_code == 1 and "already finished" in again.stderr
+
+
+def test_replay(cli, memory_runtime, waiting: str) -> None:
+    cli("executions", "input", waiting, "--value", "1")
+    settle(waiting, "completed")
+    result = cli(
+        "executions", "replay", waiting, "--from", "double", "--args", '{"x": 10}', "-o", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    item = result.json()["item"]
+    assert item["original_exec_id"] == waiting and item["exec_id"] != waiting
+    settle(item["exec_id"], "waiting")
+    text = cli("executions", "replay", waiting, "--from", "double")
+    assert text.stdout.splitlines()[0] == f"Replayed execution: {waiting}"
+    assert text.stdout.splitlines()[1].startswith("New execution: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "`--from` is required"),
+        (["--from", "nope"], "Unknown checkpoint selector 'nope'. Available checkpoints: double."),
+        (["--from", "double", "--args", "[1]"], "`--args` must be a JSON object"),
+        (["--from", "double", "--overrides", "3"], "`--overrides` must be a JSON object"),
+        (["--from", "double", "--overrides", "{"], "Invalid JSON for `--overrides`"),
+        (["--from", "double", "--overrides", '{"wait.approval": 1}'], "Wait overrides"),
+        (["--from", "double", "--args", '{"nope": 1}'], "has no parameter 'nope'"),
+    ],
+)
+def test_replay_validation(
+    cli, memory_runtime, waiting: str, args: list[str], message: str
+) -> None:
+    before = snapshot(cli, memory_runtime)
+    result = cli("executions", "replay", waiting, *args, "-o", "json")
+    assert result.exit_code == 1
+    assert message in result.error()["message"]
+    assert snapshot(cli, memory_runtime) == before
+
+
+def test_commands_are_named_in_envelopes(cli, memory_runtime) -> None:
+    missing = "12345678-aaaa-bbbb-cccc-000000000000"
+    for command in ("get", "retry", "resume", "cancel", "logs"):
+        result = cli("executions", command, missing, "-o", "json")
+        assert result.exit_code == 1
+        assert json.loads(result.stderr)["command"] == f"executions.{command}"
+
+
+def test_run_file_target_keeps_stdout_for_json(cli, memory_runtime, tmp_path) -> None:
+    path = tmp_path / "noisy_flows.py"
+    path.write_text(
+        "import kitaru\n"
+        "print('imported noisily')\n\n"
+        "@kitaru.flow\n"
+        "def quiet(x: int) -> int:\n"
+        "    return x\n"
+    )
+    result = cli("run", f"{path}:quiet", "--args", '{"x": 1}', "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["item"]["target"] == f"{path}:quiet"
+    assert "imported noisily" in result.stderr
+    settle(result.json()["item"]["exec_id"], "completed")
+
+
+def test_executions_without_a_subcommand_prints_help(cli) -> None:
+    result = cli("executions")
+    assert result.exit_code == 0
+    assert "replay" in result.stdout

@@ -1,0 +1,216 @@
+"""`kitaru executions logs`, once and with --follow, on the in-memory journal."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from _helpers import settle
+from kitaru import KitaruClient
+from kitaru._clock import utcnow
+from kitaru._runtime import use_runtime
+from kitaru.backend import LogRecord
+
+
+@pytest.fixture
+def completed(cli, memory_runtime) -> str:
+    result = cli("run", "cli_flows:simple_flow", "--args", '{"x": 1}', "--wait", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    exec_id = result.json()["item"]["exec_id"]
+    start = utcnow()
+    memory_runtime.backend.append_logs(
+        [
+            LogRecord(
+                exec_id=exec_id,
+                message="starting",
+                timestamp=start,
+                source="runner",
+                module="my_module",
+            ),
+            LogRecord(
+                exec_id=exec_id,
+                message="doubling 1",
+                timestamp=start + timedelta(seconds=1),
+                source="step",
+                invocation_id="double",
+            ),
+            LogRecord(
+                exec_id=exec_id,
+                message="careful",
+                timestamp=start + timedelta(seconds=2),
+                level="WARNING",
+                source="step",
+                invocation_id="double",
+            ),
+            LogRecord(
+                exec_id=exec_id,
+                message="done",
+                timestamp=start + timedelta(seconds=3),
+                source="runner",
+            ),
+        ]
+    )
+    return exec_id
+
+
+def test_default_text_is_step_messages(cli, completed: str) -> None:
+    result = cli("executions", "logs", completed)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == ["doubling 1", "careful"]
+
+
+def test_verbosity(cli, completed: str) -> None:
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    one = cli("executions", "logs", completed, "-v").stdout.splitlines()
+    assert re.fullmatch(rf"{stamp} INFO doubling 1", one[0])
+    assert re.fullmatch(rf"{stamp} WARNING careful", one[1])
+    two = cli("executions", "logs", completed, "-vv", "--source", "all").stdout.splitlines()
+    assert re.fullmatch(rf"{stamp} INFO \[my_module\] starting", two[0])
+    assert re.fullmatch(rf"{stamp} INFO \[double\] doubling 1", two[1])
+
+
+def test_grouped(cli, completed: str) -> None:
+    lines = cli("executions", "logs", completed, "--source", "all", "--grouped").stdout
+    sections = [line for line in lines.splitlines() if line.startswith("── ")]
+    assert sections[0].startswith("── flow ───")
+    assert sections[1].startswith("── checkpoint: double ───")
+    assert lines.splitlines()[1:3] == ["starting", "done"]
+
+
+def test_filters_and_limit(cli, completed: str) -> None:
+    runner = cli("executions", "logs", completed, "--source", "runner").stdout.splitlines()
+    assert runner == ["starting", "done"]
+    only = cli("executions", "logs", completed, "--checkpoint", "double", "--limit", "1")
+    assert only.stdout.splitlines() == ["doubling 1"]
+
+
+def test_json_items(cli, completed: str) -> None:
+    doc = cli("executions", "logs", completed, "-o", "json").json()
+    assert doc["command"] == "executions.logs"
+    assert doc["count"] == 2
+    first = doc["items"][0]
+    assert first["message"] == "doubling 1"
+    assert first["checkpoint_name"] == "double"
+    assert "lineno" not in first  # None fields omitted
+
+
+def test_empty(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:simple_flow", "--args", '{"x": 1}', "--wait", "-o", "json")
+    exec_id = result.json()["item"]["exec_id"]
+    text = cli("executions", "logs", exec_id)
+    assert text.exit_code == 0
+    lines = text.stdout.splitlines()
+    assert lines[0] == f"No log entries found for execution {exec_id}."
+    assert lines[1].startswith("Hint: ")
+    assert cli("executions", "logs", exec_id, "-o", "json").json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--grouped", "-o", "json"], "`--grouped` cannot be combined with `--output json`."),
+        (
+            ["--checkpoint", "double", "--source", "runner"],
+            "`--checkpoint` cannot be combined with `--source runner`",
+        ),
+        (["--interval", "0"], "`--interval` must be greater than 0."),
+        (["--interval", "-1", "--follow"], "`--interval` must be greater than 0."),
+        (["--source", "nope"], "`--source` must be one of: step, runner, all."),
+        (["--limit", "0"], "`--limit` must be at least 1."),
+        (["--checkpoint", "nope"], "has no checkpoint 'nope'"),
+    ],
+)
+def test_validation(cli, completed: str, args: list[str], message: str) -> None:
+    result = cli("executions", "logs", completed, *args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert message in result.stderr
+
+
+def test_follow_completed(cli, completed: str) -> None:
+    result = cli("executions", "logs", completed, "--follow", "--interval", "0.05")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "doubling 1",
+        "careful",
+        "[Execution completed successfully]",
+    ]
+
+
+def test_follow_failed_json(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:failing_flow", "--args", '{"x": 3}', "-o", "json")
+    exec_id = result.json()["item"]["exec_id"]
+    settle(exec_id, "failed")
+    follow = cli("executions", "logs", exec_id, "-f", "--interval", "0.05", "-o", "json")
+    assert follow.exit_code == 1
+    events = [json.loads(line) for line in follow.stdout.splitlines()]
+    assert all(e["command"] == "executions.logs" for e in events)
+    terminal = events[-1]
+    assert terminal["event"] == "terminal"
+    assert terminal["item"]["status"] == "failed"
+    assert terminal["item"]["recovery_command"] == f"kitaru executions retry {exec_id}"
+    text = cli("executions", "logs", exec_id, "-f", "--interval", "0.05")
+    assert text.exit_code == 1
+    assert "[Execution failed: " in text.stdout
+    assert f"kitaru executions retry {exec_id}" in text.stdout
+
+
+def test_follow_cancelled(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:approve_flow", "--args", '{"x": 3}', "-o", "json")
+    exec_id = result.json()["item"]["exec_id"]
+    settle(exec_id, "waiting")
+    cli("executions", "cancel", exec_id)
+    follow = cli("executions", "logs", exec_id, "-f", "--interval", "0.05")
+    assert follow.exit_code == 1
+    assert follow.stdout.splitlines()[-1] == "[Execution cancelled]"
+
+
+def test_follow_through_a_wait(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:approve_flow", "--args", '{"x": 3}', "-o", "json")
+    exec_id = result.json()["item"]["exec_id"]
+    settle(exec_id, "waiting")
+
+    def answer() -> None:
+        with use_runtime(memory_runtime):
+            time.sleep(0.3)
+            KitaruClient().executions.input(exec_id, wait="approval", value=4)
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    follow = cli("executions", "logs", exec_id, "-f", "--interval", "0.05", "-o", "json")
+    thread.join()
+    assert follow.exit_code == 0
+    events = [json.loads(line) for line in follow.stdout.splitlines()]
+    waiting = [e for e in events if e["event"] == "waiting"]
+    assert len(waiting) == 1  # announced once, though polled many times
+    assert waiting[0]["item"]["wait"] == "approval"
+    assert events[-1] == {
+        "command": "executions.logs",
+        "event": "terminal",
+        "item": {"exec_id": exec_id, "status": "completed"},
+    }
+
+
+def test_follow_interrupted(cli, memory_runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kitaru_cli import _logs
+
+    result = cli("run", "cli_flows:approve_flow", "--args", '{"x": 3}', "-o", "json")
+    exec_id = result.json()["item"]["exec_id"]
+    settle(exec_id, "waiting")
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_logs, "_sleep", interrupt)
+    text = cli("executions", "logs", exec_id, "-f")
+    assert text.exit_code == 1
+    assert text.stdout.splitlines() == [
+        "[Execution is waiting for input on: approval]",
+        "[Log follow interrupted]",
+    ]
+    data = cli("executions", "logs", exec_id, "-f", "-o", "json")
+    assert json.loads(data.stdout.splitlines()[-1])["event"] == "interrupted"
