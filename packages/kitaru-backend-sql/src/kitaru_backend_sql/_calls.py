@@ -18,7 +18,7 @@ A = attempts
 
 
 class CallOps(SqlJournal):
-    """save_call, get_calls, get_attempts, find_cached_call."""
+    """save_call, save_attempt, get_calls, get_attempts, find_cached_call."""
 
     def save_call(
         self,
@@ -51,6 +51,12 @@ class CallOps(SqlJournal):
                     [codec.artifact_values(artifact) for artifact in artifacts],
                 )
             return cancel_requested
+
+    def save_attempt(self, exec_id: str, epoch: int, attempt: AttemptRecord) -> None:
+        """Record one attempt on its own (idempotent by ``attempt_id``). Fenced."""
+        with self._write() as connection:
+            self._fence(connection, exec_id, epoch)
+            connection.execute(self._sql.insert_attempts, [codec.attempt_values(exec_id, attempt)])
 
     def get_calls(self, exec_id: str) -> list[CallRecord]:
         """The execution's calls ordered by ``seq``."""

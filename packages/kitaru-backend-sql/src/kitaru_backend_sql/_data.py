@@ -6,31 +6,53 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from kitaru.backend import ArtifactRecord, ExecutionNotFoundError, LogRecord, NotFoundError
+from kitaru.backend import (
+    ArtifactRecord,
+    ExecutionNotFoundError,
+    LogRecord,
+    NotFoundError,
+    merge_metadata,
+)
 
 from kitaru_backend_sql import _codec as codec
 from kitaru_backend_sql._journal import SqlJournal, first, raise_fenced, utcnow
 from kitaru_backend_sql._schema import artifacts, executions, logs
 
-__all__ = ["DataOps", "merge_metadata"]
+__all__ = ["DataOps"]
 
 E = executions
 R = artifacts
 L = logs
 
 
-def merge_metadata(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Kitaru's metadata rule: two mappings merge key-wise (recursively), else replace."""
-    merged = dict(base)
-    for key, value in values.items():
-        old = merged.get(key)
-        both_mappings = isinstance(old, Mapping) and isinstance(value, Mapping)
-        merged[key] = merge_metadata(old, value) if both_mappings else value  # type: ignore[arg-type]
-    return merged
-
-
 class DataOps(SqlJournal):
     """put_artifact, get_artifact, list_artifacts, merge_metadata, append_logs, get_logs."""
+
+    def count_children(self, exec_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Calls and artifacts per execution, with one grouped query each."""
+        from kitaru_backend_sql._schema import calls
+
+        ids = list(dict.fromkeys(exec_ids))
+        out: dict[str, tuple[int, int]] = {}
+        if not ids:
+            return out
+        with self._read() as connection:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                known = connection.execute(
+                    sa.select(E.c.exec_id).where(E.c.exec_id.in_(chunk))
+                ).scalars().all()
+                n_calls = dict(connection.execute(
+                    sa.select(calls.c.exec_id, sa.func.count())
+                    .where(calls.c.exec_id.in_(chunk)).group_by(calls.c.exec_id)
+                ).all())
+                n_arts = dict(connection.execute(
+                    sa.select(R.c.exec_id, sa.func.count())
+                    .where(R.c.exec_id.in_(chunk)).group_by(R.c.exec_id)
+                ).all())
+                for exec_id in known:
+                    out[exec_id] = (int(n_calls.get(exec_id, 0)), int(n_arts.get(exec_id, 0)))
+        return out
 
     def put_artifact(self, exec_id: str, epoch: int, artifact: ArtifactRecord) -> None:
         """Record an artifact (idempotent by ``artifact_id``). Fenced."""

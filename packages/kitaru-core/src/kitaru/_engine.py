@@ -207,12 +207,10 @@ def _journal_round(ctx: FlowContext, number: int, failure: FailureRecord) -> Non
         ended_at=now,
         failure=failure,
     )
-    save = getattr(ctx.runtime.backend, "save_attempt", None)
-    if save is not None:
-        try:
-            save(ctx.exec_id, ctx.epoch, attempt)
-        except FencingError:
-            raise LeaseLost() from None
+    try:
+        ctx.runtime.backend.save_attempt(ctx.exec_id, ctx.epoch, attempt)
+    except FencingError:
+        raise LeaseLost() from None
 
 
 def _finish_completed(ctx: FlowContext, result: Any) -> ExecutionState | None:

@@ -280,6 +280,11 @@ class MemoryBackend(Backend):
                 self._artifacts.setdefault(artifact.artifact_id, copy.deepcopy(artifact))
             return record.cancel_requested
 
+    def save_attempt(self, exec_id: str, epoch: int, attempt: AttemptRecord) -> None:
+        with self._lock:
+            self._fenced(exec_id, epoch)
+            self._attempts[exec_id].setdefault(attempt.attempt_id, copy.deepcopy(attempt))
+
     def get_calls(self, exec_id: str) -> list[CallRecord]:
         with self._lock:
             self._get(exec_id)
@@ -310,6 +315,12 @@ class MemoryBackend(Backend):
             for existing in self._waits[exec_id].values():
                 if existing.name == wait.name:
                     return copy.deepcopy(existing)
+            if wait.wait_id in self._waits[exec_id]:
+                raise KitaruStateError(
+                    f"Wait id '{wait.wait_id}' is already used by wait "
+                    f"'{self._waits[exec_id][wait.wait_id].name}'.",
+                    exec_id=exec_id,
+                )
             self._waits[exec_id][wait.wait_id] = copy.deepcopy(wait)
             return copy.deepcopy(wait)
 

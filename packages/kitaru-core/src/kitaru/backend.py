@@ -15,6 +15,11 @@ Rules every backend keeps (the conformance suite in ``kitaru-testing`` checks th
 * **Compare-and-set waits.** :meth:`Backend.resolve_wait` succeeds for exactly one caller.
 * **Atomicity.** Each method is one transaction: it happens completely or not at all.
 * **Records are values.** Records are frozen; a backend returns new records, never shared state.
+  Datetimes are timezone-aware (returned as UTC). Mapping fields (``spec``, ``metadata``,
+  ``replay_plan``, ``schema``, wait values) hold JSON-native data; tuples inside them come back
+  as lists.
+* **One execution per write.** Records passed with an ``exec_id`` argument carry that same
+  ``exec_id``.
 
 The contract is synchronous. Backends are selected by URL scheme through the
 ``kitaru_register_backends`` hook.
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from kitaru._merge import merge_metadata
 from kitaru.errors import FailureOrigin, KitaruStateError
 
 __all__ = [
@@ -53,6 +59,7 @@ __all__ = [
     "WaitRecord",
     "WaitResolution",
     "WaitState",
+    "merge_metadata",
 ]
 
 
@@ -423,6 +430,13 @@ class Backend(ABC):
         """
 
     @abstractmethod
+    def save_attempt(self, exec_id: str, epoch: int, attempt: AttemptRecord) -> None:
+        """Record one attempt on its own (a failed flow round has ``invocation_id=None``).
+
+        Idempotent by ``attempt_id``. Fenced.
+        """
+
+    @abstractmethod
     def get_calls(self, exec_id: str) -> list[CallRecord]:
         """The execution's calls ordered by ``seq``."""
 
@@ -439,6 +453,9 @@ class Backend(ABC):
     @abstractmethod
     def create_wait(self, exec_id: str, epoch: int, wait: WaitRecord) -> WaitRecord:
         """Create a wait, or return the existing one with the same ``name``. Fenced.
+
+        A ``wait_id`` already used by a wait of another name raises
+        :class:`KitaruStateError` and changes nothing.
 
         Idempotent by ``(exec_id, name)``: a restarted segment that reaches the same wait
         gets the stored record (possibly already resolved) back.
@@ -499,6 +516,20 @@ class Backend(ABC):
         limit: int | None = None,
     ) -> list[LogRecord]:
         """Log lines in the order they were appended, optionally filtered, first ``limit``."""
+
+    def count_children(self, exec_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """``{exec_id: (number of calls, number of artifacts)}`` for existing executions.
+
+        Unknown ids are left out. The default asks per execution; SQL backends override it
+        with one grouped query (listing 10,000 executions must stay fast).
+        """
+        out: dict[str, tuple[int, int]] = {}
+        for exec_id in exec_ids:
+            try:
+                out[exec_id] = (len(self.get_calls(exec_id)), len(self.list_artifacts(exec_id)))
+            except ExecutionNotFoundError:
+                continue
+        return out
 
     # -- lifecycle -------------------------------------------------------------------------
 
