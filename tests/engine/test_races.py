@@ -91,3 +91,35 @@ def test_script_run_as_main_is_continued_by_worker(tmp_path: Path) -> None:
     client.executions.input(exec_id, wait="reply", value="hi")
     assert FlowHandle(exec_id).wait(timeout=60) == "HELLO ADA / hi"
     assert (tmp_path / "main_runs").read_text() == "x"
+
+
+@pytest.mark.slow
+def test_script_that_runs_flows_at_import_fails_clearly_in_the_worker(tmp_path: Path) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent('''
+        from pathlib import Path
+        from kitaru import flow, wait
+
+        @flow
+        def asks() -> str:
+            return wait(name="q", schema=str, timeout=0.1)
+
+        handle = asks.run()   # no main guard: a worker re-importing this must not run it again
+        Path(__file__).with_name("exec_id").write_text(handle.exec_id)
+    '''))
+    env = dict(os.environ, KITARU_STORE_URL=f"sqlite:///{tmp_path / 'j.db'}",
+               KITARU_ARTIFACT_STORE=str(tmp_path / "a"))
+    subprocess.run([sys.executable, str(script)], env=env, check=True, timeout=60)
+    exec_id = (tmp_path / "exec_id").read_text()
+    os.environ["KITARU_STORE_URL"] = env["KITARU_STORE_URL"]
+    os.environ["KITARU_ARTIFACT_STORE"] = env["KITARU_ARTIFACT_STORE"]
+    client = KitaruClient()
+    client.executions.input(exec_id, wait="q", value="hi")
+    deadline = time.monotonic() + 30
+    while client.executions.get(exec_id).status.value != "failed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    failure = client.executions.get(exec_id).failure
+    assert failure is not None and failure.origin.value == "runtime"
+    assert 'if __name__ == "__main__":' in failure.message
+    assert len(client.executions.list()) == 1  # the worker did not start a second execution

@@ -209,6 +209,15 @@ class Flow(Generic[P, R]):
         original_exec_id: str | None,
         detached: bool = False,
     ) -> FlowHandle:
+        from kitaru._source import ImportTimeRunError, reimporting
+
+        if getattr(reimporting, "active", False):
+            raise ImportTimeRunError(
+                f"Flow '{self.name}' was started while a worker re-imported its script to "
+                "continue an execution. Put the code that starts flows under "
+                "`if __name__ == \"__main__\":` so the script can be imported without "
+                "side effects."
+            )
         call_layer = _layer(
             stack=options.get("stack"),
             image=options.get("image"),
@@ -268,6 +277,23 @@ class Flow(Generic[P, R]):
         **flow_inputs: Any,
     ) -> FlowHandle:
         """Start a new execution that reuses ``exec_id``'s checkpoints before ``from_``."""
+        return self._replay(exec_id, from_=from_, overrides=overrides, stack=stack,
+                            image=image, cache=cache, retries=retries, detached=False,
+                            **flow_inputs)
+
+    def _replay(
+        self,
+        exec_id: str,
+        *,
+        from_: str,
+        overrides: Mapping[str, Any] | None,
+        stack: str | None,
+        image: Any,
+        cache: bool | None,
+        retries: int | None,
+        detached: bool,
+        **flow_inputs: Any,
+    ) -> FlowHandle:
         from kitaru._replay import plan_replay
 
         runtime = current_runtime()
@@ -287,7 +313,8 @@ class Flow(Generic[P, R]):
                 )
             bound.arguments[key] = value
         options = {"stack": stack, "image": image, "cache": cache, "retries": retries}
-        return self._submit(bound, options, replay_plan=plan, original_exec_id=source.exec_id)
+        return self._submit(bound, options, replay_plan=plan, original_exec_id=source.exec_id,
+                            detached=detached)
 
     def __repr__(self) -> str:
         return f"<kitaru.flow {self.name}>"

@@ -115,6 +115,8 @@ class Execution:
     artifacts: tuple[ArtifactRef, ...] = ()
     attempts: tuple[CheckpointAttempt, ...] = ()
     created_at: datetime | None = None
+    checkpoint_count: int | None = None
+    artifact_count: int | None = None
     _client: KitaruClient | None = field(default=None, repr=False, compare=False)
 
     def _c(self) -> KitaruClient:

@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,14 @@ from kitaru.backend import SourceRef
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
 
 MAIN_ALIAS = "__kitaru_main__"
+
+#: Set while a worker re-imports a script, so that a script that starts executions at import
+#: time fails with a clear message instead of starting them again in every worker.
+reimporting = threading.local()
+
+
+class ImportTimeRunError(KitaruUsageError):
+    """A flow was started while its script was being re-imported by a worker."""
 
 
 def source_of(func: Any) -> SourceRef:
@@ -73,21 +82,7 @@ def load_source(ref: SourceRef) -> Any:
     if ref.sys_path and ref.sys_path not in sys.path:
         sys.path.insert(0, ref.sys_path)
     try:
-        if ref.module == "__main__":
-            main = sys.modules.get("__main__")
-            if main is not None and ref.file and getattr(main, "__file__", None) and str(
-                Path(main.__file__).resolve()
-            ) == ref.file:
-                module = main
-            elif ref.file:
-                module = load_module_from_file(ref.file)
-            else:
-                raise KitaruRuntimeError(
-                    f"Flow '{ref.qualname}' was defined interactively (no file), so another "
-                    "process cannot re-import it. Define flows in a module or script."
-                )
-        else:
-            module = importlib.import_module(ref.module)
+        module = _module_of(ref)
         obj: Any = module
         for part in ref.qualname.split("."):
             obj = getattr(obj, part)
@@ -98,3 +93,22 @@ def load_source(ref: SourceRef) -> Any:
             "importable at module level for resume, retry and replay."
         ) from exc
     return obj
+
+
+def _module_of(ref: SourceRef) -> Any:
+    if ref.module != "__main__":
+        return importlib.import_module(ref.module)
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if main is not None and ref.file and main_file and str(Path(main_file).resolve()) == ref.file:
+        return main
+    if not ref.file:
+        raise KitaruRuntimeError(
+            f"Flow '{ref.qualname}' was defined interactively (no file), so another process "
+            "cannot re-import it. Define flows in a module or script."
+        )
+    reimporting.active = True
+    try:
+        return load_module_from_file(ref.file)
+    finally:
+        reimporting.active = False

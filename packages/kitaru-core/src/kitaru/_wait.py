@@ -141,6 +141,9 @@ def wait(
             raise LeaseLost()
         if ctx.cancel_requested.is_set():
             raise Cancelled("Cancelled by request.")
+        if backend.get_execution(ctx.exec_id).cancel_requested:
+            ctx.cancel_requested.set()
+            raise Cancelled("Cancelled by request.")
         current = _reload(backend, ctx.exec_id, stored.wait_id)
         if current.state is WaitState.RESOLVED:
             return coerce(schema, current.value, wait_name=wait_name)

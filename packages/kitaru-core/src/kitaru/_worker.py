@@ -7,7 +7,9 @@ source reference.
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
 
 def main(argv: list[str]) -> int:
@@ -21,11 +23,37 @@ def main(argv: list[str]) -> int:
 
     runtime = current_runtime()
     record = runtime.backend.get_execution(exec_id)
-    flow = load_source(record.source)
+    try:
+        flow = load_source(record.source)
+    except Exception as exc:
+        _fail_unloadable(runtime, exec_id, exc)
+        raise
     state = run_segment(runtime, exec_id, flow)
     print(f"kitaru worker: execution {exec_id} segment ended: "
           f"{state.value if state else 'taken by another runner'}", file=sys.stderr)
     return 0
+
+
+def _fail_unloadable(runtime: Any, exec_id: str, exc: BaseException) -> None:
+    """The flow cannot be imported here: fail the execution with the reason (retry later)."""
+    from kitaru import _liveness
+    from kitaru._failures import failure_from
+    from kitaru.backend import ExecutionState, LeaseConflictError
+    from kitaru.errors import FailureOrigin
+
+    owner = _liveness.new_owner()
+    try:
+        record = runtime.backend.acquire_lease(
+            exec_id, owner=owner, host=_liveness.HOST, pid=os.getpid(),
+            lease_seconds=runtime.lease_seconds,
+        )
+    except LeaseConflictError:
+        return
+    finally:
+        _liveness.drop_owner(owner)
+    failure = failure_from(exc, origin=FailureOrigin.RUNTIME)
+    runtime.backend.finish(exec_id, record.epoch, state=ExecutionState.FAILED, failure=failure,
+                           status_reason=f"The worker could not load the flow: {exc}")
 
 
 if __name__ == "__main__":

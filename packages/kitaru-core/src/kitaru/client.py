@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from kitaru._models import (
     FailureInfo,
     LogEntry,
     PendingWait,
+    to_jsonable,
 )
 from kitaru._runtime import Runtime, current_runtime
 from kitaru._status import ExecutionStatus, parse_status, public_status
@@ -47,6 +49,7 @@ __all__ = [
     "KitaruClient",
     "LogEntry",
     "PendingWait",
+    "to_jsonable",
 ]
 
 _STATE_FOR_STATUS = {
@@ -199,6 +202,7 @@ class _Executions:
                         overridden=call.overridden,
                     )
                 )
+        counts = (len(checkpoints), len(artifacts)) if full else None
         failure = None
         if record.state is ExecutionState.FAILED:
             failure = _failure(record.failure) or FailureInfo(
@@ -222,6 +226,8 @@ class _Executions:
             artifacts=tuple(artifacts),
             attempts=tuple(rounds),
             created_at=record.created_at,
+            checkpoint_count=counts[0] if counts else None,
+            artifact_count=counts[1] if counts else None,
             _client=self._client,
         )
 
@@ -261,7 +267,15 @@ class _Executions:
             out.append(item)
             if limit is not None and len(out) >= limit:
                 break
-        return out
+        counts = backend.count_children([e.exec_id for e in out])
+        return [
+            dataclasses.replace(
+                e,
+                checkpoint_count=counts.get(e.exec_id, (0, 0))[0],
+                artifact_count=counts.get(e.exec_id, (0, 0))[1],
+            )
+            for e in out
+        ]
 
     def latest(
         self, *, flow: str | None = None, status: ExecutionStatus | str | None = None
@@ -441,7 +455,11 @@ class _Executions:
         overrides: Mapping[str, Any] | None = None,
         **flow_inputs: Any,
     ) -> Execution:
-        """Start a new execution from ``exec_id``, reusing checkpoints before ``from_``."""
+        """Start a new execution from ``exec_id``, reusing checkpoints before ``from_``.
+
+        The new execution runs outside this process (on the local stack: a detached worker
+        that re-imports the flow), like an execution continued after input.
+        """
         from kitaru._flow import Flow
         from kitaru._replay import plan_replay
         from kitaru._runtime import use_runtime
@@ -457,8 +475,10 @@ class _Executions:
                 exec_id=record.exec_id,
             )
         with use_runtime(self._rt):
-            handle = target.replay(record.exec_id, from_=from_, overrides=overrides,
-                                   **flow_inputs)
+            # Detached: the new execution runs in a worker, not on a thread of the caller.
+            handle = target._replay(record.exec_id, from_=from_, overrides=overrides,
+                                    stack=None, image=None, cache=None, retries=None,
+                                    detached=True, **flow_inputs)
         return self.get(handle.exec_id)
 
 

@@ -1,0 +1,55 @@
+"""Finding flows by name: ``"<module_or_file.py>:<flow>"`` targets, used by ``kitaru run``,
+the MCP server and the workers that continue executions."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+from kitaru._flow import Flow
+from kitaru._source import load_module_from_file, load_source
+from kitaru.errors import KitaruUsageError
+
+__all__ = ["TARGET_FORMAT", "Flow", "load_flow_target", "load_module_from_file", "load_source"]
+
+TARGET_FORMAT = "Flow target must use `<module_or_file>:<flow_name>` format"
+
+
+def load_flow_target(target: str) -> Flow[..., Any]:
+    """The ``@flow`` that ``target`` names: ``path/to/file.py:name`` or ``package.module:name``.
+
+    A ``.py`` file is imported from its path (its folder first on ``sys.path``, its
+    ``if __name__ == "__main__":`` block not run); a module name is imported with the working
+    directory on ``sys.path``, as ``python -m`` would. Every problem is a
+    :class:`~kitaru.errors.KitaruUsageError` that names it.
+    """
+    if not isinstance(target, str):
+        raise KitaruUsageError(f"{TARGET_FORMAT}, got {target!r}.")
+    module_part, sep, attr = target.strip().rpartition(":")
+    module_part, attr = module_part.strip(), attr.strip()
+    if not sep or not module_part or not attr or not all(p.isidentifier() for p in attr.split(".")):
+        raise KitaruUsageError(f"{TARGET_FORMAT}, got '{target}'.")
+    if module_part.endswith(".py") or os.sep in module_part or "/" in module_part:
+        module = load_module_from_file(module_part)
+    else:
+        cwd = os.getcwd()
+        if cwd not in sys.path:
+            sys.path.insert(0, cwd)
+        try:
+            module = importlib.import_module(module_part)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_part.startswith(exc.name):
+                raise KitaruUsageError(f"Cannot import module '{module_part}': {exc}.") from exc
+            raise
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise KitaruUsageError(f"'{module_part}' has no attribute '{attr}'.")
+        obj = getattr(obj, part)
+    if not isinstance(obj, Flow):
+        raise KitaruUsageError(
+            f"'{attr}' in '{module_part}' is not a @flow (it is {type(obj).__name__})."
+        )
+    return obj
