@@ -92,3 +92,11 @@ def test_every_hookspec_is_documented() -> None:
     for name in hookspecs.__all__:
         if name.startswith("kitaru_"):
             assert f"## `{name}(" in doc, f"docs/plugins/hooks.md lacks a heading for {name}"
+
+
+def test_every_hookspec_has_a_test() -> None:
+    hookspecs = importlib.import_module("kitaru.hookspecs")
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
+    for name in hookspecs.__all__:
+        if name.startswith("kitaru_"):
+            assert f"def test_hook_{name}(" in tests, f"no test_hook_{name}"
