@@ -100,3 +100,13 @@ def test_every_hookspec_has_a_test() -> None:
     for name in hookspecs.__all__:
         if name.startswith("kitaru_"):
             assert f"def test_hook_{name}(" in tests, f"no test_hook_{name}"
+
+
+def test_core_and_typing_tests_pass_mypy_strict() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--warn-unused-ignores",
+         "--cache-dir", str(ROOT / ".venv" / ".mypy_cache"),
+         str(CORE), str(ROOT / "packages" / "kitaru-core" / "typing_tests")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]

@@ -151,7 +151,7 @@ class Checkpoint(Generic[P, R]):
         self.cache = cache
         self._signature = inspect.signature(func)
         self._fingerprint: str | None = None
-        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        functools.update_wrapper(self, func)
 
     # -- public calling forms ------------------------------------------------------------
 
@@ -262,7 +262,8 @@ def _fan_out(
     for row in rows:
         a = list(args)
         k = dict(kwargs)
-        for pos, value in zip(positions + keys, row, strict=True):
+        slots: list[int | str] = [*positions, *keys]
+        for pos, value in zip(slots, row, strict=True):
             if isinstance(pos, int):
                 a[pos] = value
             else:

@@ -162,7 +162,7 @@ class Flow(Generic[P, R]):
         self.name = sanitize(func.__name__, kind="flow")
         self.defaults = _layer(stack=stack, image=image, cache=cache, retries=retries)
         self._signature = inspect.signature(func)
-        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        functools.update_wrapper(self, func)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         raise KitaruUsageError(
@@ -228,6 +228,9 @@ class Flow(Generic[P, R]):
         stack = validate_stack_name(resolved.stack or _config.DEFAULT_STACK)
         runtime = current_runtime()
         inputs = runtime.encode({"args": list(bound.args), "kwargs": dict(bound.kwargs)})
+        flow_defaults = {k: v for k, v in self.defaults.as_dict().items() if v is not None}
+        if flow_defaults.get("image") is not None:
+            flow_defaults["image"] = _redact(flow_defaults["image"])
         spec = {
             "version": 1,
             "resolved_execution": {
@@ -236,12 +239,8 @@ class Flow(Generic[P, R]):
                 "cache": resolved.cache,
                 "retries": resolved.retries,
             },
-            "flow_defaults": {
-                k: v for k, v in self.defaults.as_dict().items() if v is not None
-            },
+            "flow_defaults": flow_defaults,
         }
-        if spec["flow_defaults"].get("image") is not None:
-            spec["flow_defaults"]["image"] = _redact(spec["flow_defaults"]["image"])
         record = ExecutionRecord(
             exec_id=str(uuid.uuid4()),
             flow_name=self.name,

@@ -8,9 +8,10 @@ prefixItems, anyOf/oneOf/allOf, $ref into $defs, min/max (length, items, value).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
-_TYPES = {
+_TYPES: dict[str, Callable[[Any], bool]] = {
     "null": lambda v: v is None,
     "boolean": lambda v: isinstance(v, bool),
     "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
@@ -70,12 +71,13 @@ def _check(schema: Mapping[str, Any], value: Any, path: str, root: Mapping[str, 
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             out.append(f"{path}: longer than {schema['maxLength']}")
     if isinstance(value, int | float) and not isinstance(value, bool):
-        for key, ok in (
+        bounds: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (
             ("minimum", lambda a, b: a >= b),
             ("maximum", lambda a, b: a <= b),
             ("exclusiveMinimum", lambda a, b: a > b),
             ("exclusiveMaximum", lambda a, b: a < b),
-        ):
+        )
+        for key, ok in bounds:
             if key in schema and not ok(value, schema[key]):
                 out.append(f"{path}: violates {key}={schema[key]}")
     if isinstance(value, list):

@@ -94,7 +94,8 @@ class LogSink:
             try:
                 self.backend.append_logs(lines)
             except Exception as exc:  # logs must never break a run
-                sys.__stderr__.write(f"kitaru: could not store {len(lines)} log lines: {exc}\n")
+                if sys.__stderr__ is not None:
+                    sys.__stderr__.write(f"kitaru: could not store {len(lines)} log lines: {exc}\n")
 
 
 class _Tee:
@@ -144,9 +145,9 @@ def install() -> None:
     global _installed
     with _install_lock:
         if not isinstance(sys.stdout, _Tee):
-            sys.stdout = _Tee("stdout", sys.stdout)  # type: ignore[assignment]
+            sys.stdout = _Tee("stdout", sys.stdout)
         if not isinstance(sys.stderr, _Tee):
-            sys.stderr = _Tee("stderr", sys.stderr)  # type: ignore[assignment]
+            sys.stderr = _Tee("stderr", sys.stderr)
         if not _installed:
             logging.getLogger().addHandler(_Handler())
             _installed = True

@@ -115,4 +115,5 @@ def find_artifact(backend: Any, exec_id: str, name: str) -> ArtifactRecord:
             f"Multiple artifacts named '{name}' in execution {exec_id}: {listing}. Use a "
             "unique name (or the checkpoint's invocation id)."
         )
-    return matches[0]
+    found: ArtifactRecord = matches[0]
+    return found

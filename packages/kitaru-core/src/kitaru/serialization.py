@@ -168,7 +168,7 @@ class AttrsSerializer(Serializer):
 
     def accepts(self, value: Any) -> bool:
         try:
-            import attrs
+            import attrs  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
             return False
         if not attrs.has(type(value)) or "<locals>" in type(value).__qualname__:
