@@ -25,7 +25,7 @@ from kitaru._context import (
 )
 from kitaru._failures import failure_from
 from kitaru._identity import sanitize
-from kitaru._signals import Diverged, LeaseLost, _KitaruSignal
+from kitaru._signals import Diverged, LeaseLost, _KitaruSignal, signal_in
 from kitaru.backend import (
     ArtifactRecord,
     AttemptRecord,
@@ -121,6 +121,8 @@ class Checkpoint(Generic[P, R]):
         type: str | None = None,
         runtime: str | None = None,
         cache: bool | None = None,
+        name: str | None = None,
+        allows_waits: bool = False,
     ) -> None:
         if isinstance(retries, bool) or not isinstance(retries, int):
             raise KitaruUsageError(f"Checkpoint retries must be an integer, got {retries!r}.")
@@ -142,7 +144,8 @@ class Checkpoint(Generic[P, R]):
         if cache is not None and not isinstance(cache, bool):
             raise KitaruUsageError(f"cache must be True, False or None, got {cache!r}.")
         self.func = func
-        self.name = sanitize(func.__name__, kind="checkpoint")
+        self.name = sanitize(name or func.__name__, kind="checkpoint")
+        self.allows_waits = allows_waits
         self.retries = retries
         self.retry_delay = float(retry_delay)
         self.backoff = float(backoff)
@@ -518,7 +521,7 @@ def _run_live(
         started = utcnow()
         scope = CheckpointScope(
             flow=ctx, name=cp.name, invocation_id=invocation_id, call_id=call_id,
-            metadata=metadata,
+            metadata=metadata, allows_waits=cp.allows_waits,
         )
         sink = _logcapture.LogSink(backend, ctx.exec_id, invocation_id=invocation_id,
                                    source="step")
@@ -530,6 +533,14 @@ def _run_live(
             value = cp.func(*args, **kwargs)
         except _KitaruSignal:
             raise
+        except BaseExceptionGroup as group:
+            signal = signal_in(group)
+            if signal is not None:
+                raise signal from None
+            if not isinstance(group, Exception):
+                raise
+            error = group
+            failure = failure_from(group, origin=FailureOrigin.USER_CODE)
         except Exception as exc:
             error = exc
             failure = failure_from(exc, origin=FailureOrigin.USER_CODE)

@@ -25,6 +25,11 @@ class CheckpointScope:
     call_id: str
     metadata: dict[str, Any] = field(default_factory=dict)
     llm_counter: int = 0
+    #: Set for adapter-managed checkpoints (an agent run in the flow body): ``wait()`` may be
+    #: called inside, and a restart replays the checkpoint's journaled child events.
+    allows_waits: bool = False
+    event_counts: dict[str, int] = field(default_factory=dict)
+    recorded_events: dict[str, Any] | None = None
 
 
 class FlowContext:

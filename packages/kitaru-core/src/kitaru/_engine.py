@@ -13,7 +13,7 @@ from kitaru import _liveness, _logcapture
 from kitaru._clock import utcnow
 from kitaru._context import FlowContext, _flow_ctx
 from kitaru._failures import failure_from
-from kitaru._signals import Cancelled, Diverged, LeaseLost, Suspend
+from kitaru._signals import Cancelled, Diverged, LeaseLost, Suspend, signal_in
 from kitaru.backend import (
     ArtifactRecord,
     ExecutionState,
@@ -114,6 +114,11 @@ def _drive(ctx: FlowContext, flow: Flow[..., Any], *, retries: int) -> Execution
                 args, kwargs = _inputs(ctx)
                 result = flow.func(*args, **kwargs)
                 _await_futures(ctx)
+            except BaseExceptionGroup as group:
+                signal = signal_in(group)
+                if signal is not None:
+                    raise signal from None
+                raise
             finally:
                 _flow_ctx.reset(flow_token)
                 _logcapture.reset_sink(sink_token)

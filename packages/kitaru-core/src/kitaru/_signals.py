@@ -8,6 +8,18 @@ class _KitaruSignal(BaseException):
     """Base of every engine signal."""
 
 
+def signal_in(exc: BaseException) -> _KitaruSignal | None:
+    """The engine signal carried by ``exc`` (itself, or inside an exception group)."""
+    if isinstance(exc, _KitaruSignal):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = signal_in(inner)
+            if found is not None:
+                return found
+    return None
+
+
 class Suspend(_KitaruSignal):
     """An unresolved wait's listening window lapsed: end the segment as ``waiting``."""
 

@@ -99,7 +99,8 @@ def wait(
     later (``KitaruClient().executions.input``, ``kitaru executions input``, MCP) continues
     it automatically. With ``schema`` the input is validated and coerced by pydantic.
     """
-    if current_checkpoint() is not None:
+    scope = current_checkpoint()
+    if scope is not None and not scope.allows_waits:
         raise KitaruContextError(
             "wait() cannot be called inside a @checkpoint. Call wait() in the flow body instead."
         )

@@ -166,6 +166,8 @@ class _Executions:
             calls = backend.get_calls(record.exec_id)
             by_inv = {c.invocation_id: c for c in calls}
             arts = backend.list_artifacts(record.exec_id)
+            # Child events journaled by adapters are internal; artifacts are what users saved.
+            arts = [a for a in arts if a.save_type != "event"]
             artifacts = [self._artifact_ref(a, by_inv) for a in arts]
             attempts: dict[str | None, list[AttemptRecord]] = {}
             for attempt in backend.get_attempts(record.exec_id):

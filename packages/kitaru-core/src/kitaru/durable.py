@@ -1,0 +1,143 @@
+"""Building blocks for harness adapters (PydanticAI, LangGraph, Claude Agent SDK, ``llm()``).
+
+* :func:`run_as_checkpoint` runs a callable as a *synthetic* checkpoint of the current flow
+  (an agent run in the flow body becomes ``<agent>_agent_run_<n>``), optionally allowing
+  ``wait()`` inside it (a tool that needs a human).
+* :func:`journaled` / :func:`ajournaled` record-or-replay one *child event* inside the current
+  checkpoint: a model request or tool call whose JSON result is committed at once, so when an
+  interrupted checkpoint runs again its completed child events return their recorded results
+  instead of calling the model or tool again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from kitaru._checkpoint import Checkpoint
+from kitaru._clock import utcnow
+from kitaru._context import CheckpointScope, current_checkpoint, current_flow
+from kitaru._signals import LeaseLost
+from kitaru.backend import ArtifactRecord, FencingError
+from kitaru.errors import KitaruContextError, KitaruUsageError
+
+__all__ = ["ajournaled", "in_checkpoint", "in_flow", "journaled", "run_as_checkpoint"]
+
+T = TypeVar("T")
+EVENT_SAVE_TYPE = "event"
+
+
+def in_flow() -> bool:
+    """Whether code runs inside a flow (flow body or checkpoint)."""
+    return current_flow() is not None
+
+
+def in_checkpoint() -> bool:
+    """Whether code runs inside a checkpoint."""
+    return current_checkpoint() is not None
+
+
+def run_as_checkpoint(
+    fn: Callable[[], T],
+    *,
+    name: str,
+    invocation_id: str | None = None,
+    type: str | None = "llm_call",
+    allow_waits: bool = False,
+) -> T:
+    """Run ``fn`` as a checkpoint of the current flow body and return its (recorded) value.
+
+    ``invocation_id`` fixes the id (else the name, numbered on repeats). With ``allow_waits``
+    the body may call ``kitaru.wait()``; when that suspends, the checkpoint is not recorded
+    and runs again on continuation, replaying its journaled child events.
+    """
+    if current_checkpoint() is not None:
+        raise KitaruContextError("run_as_checkpoint() must be called from the flow body.")
+    if current_flow() is None:
+        raise KitaruContextError("run_as_checkpoint() can only run inside a @flow.")
+    cp: Checkpoint[[], T] = Checkpoint(fn, name=name, type=type, cache=False,
+                                       allows_waits=allow_waits)
+    if invocation_id is None:
+        return cp()
+    return cp(id=invocation_id)  # type: ignore[call-arg]
+
+
+def _scope(what: str) -> CheckpointScope:
+    scope = current_checkpoint()
+    if scope is None:
+        raise KitaruContextError(f"{what} can only run inside a checkpoint.")
+    return scope
+
+
+def _event_key(scope: CheckpointScope, key: str) -> str:
+    if not isinstance(key, str) or not key:
+        raise KitaruUsageError("A journaled event needs a non-empty key.")
+    count = scope.event_counts.get(key, 0) + 1
+    scope.event_counts[key] = count
+    return f"{key}#{count}"
+
+
+def _recorded(scope: CheckpointScope, name: str) -> tuple[bool, Any]:
+    ctx = scope.flow
+    if scope.recorded_events is None:  # read this call's events once per run of the call
+        scope.recorded_events = {
+            a.name: a.payload
+            for a in ctx.runtime.backend.list_artifacts(ctx.exec_id)
+            if a.save_type == EVENT_SAVE_TYPE and a.invocation_id == scope.invocation_id
+        }
+    payload = scope.recorded_events.get(name)
+    if payload is None:
+        return False, None
+    return True, ctx.runtime.decode(payload)
+
+
+def _record(scope: CheckpointScope, name: str, value: Any) -> None:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise KitaruUsageError(f"Journaled event '{name}' must return JSON data: {exc}") from exc
+    ctx = scope.flow
+    artifact = ArtifactRecord(
+        artifact_id=str(uuid.uuid4()),
+        exec_id=ctx.exec_id,
+        name=name,
+        payload=ctx.runtime.encode(value),
+        save_type=EVENT_SAVE_TYPE,
+        invocation_id=scope.invocation_id,
+        kind="event",
+        created_at=utcnow(),
+    )
+    try:
+        ctx.runtime.backend.put_artifact(ctx.exec_id, ctx.epoch, artifact)
+    except FencingError:
+        raise LeaseLost() from None
+
+
+def journaled(key: str, fn: Callable[[], T]) -> T:
+    """Record-or-replay one child event of the current checkpoint.
+
+    The n-th event with ``key`` in this checkpoint call returns the value recorded for it by
+    an earlier run of the same call, else runs ``fn`` and commits its JSON result at once.
+    """
+    scope = _scope("journaled()")
+    name = _event_key(scope, key)
+    found, value = _recorded(scope, name)
+    if found:
+        return value  # type: ignore[no-any-return]
+    value = fn()
+    _record(scope, name, value)
+    return value
+
+
+async def ajournaled(key: str, fn: Callable[[], Awaitable[T]]) -> T:
+    """:func:`journaled` for coroutines."""
+    scope = _scope("ajournaled()")
+    name = _event_key(scope, key)
+    found, value = _recorded(scope, name)
+    if found:
+        return value  # type: ignore[no-any-return]
+    value = await fn()
+    _record(scope, name, value)
+    return value
