@@ -39,7 +39,8 @@ def test_public_surface() -> None:
         "KitaruError", "KitaruUsageError", "KitaruWaitValidationError", "KitaruContextError",
         "KitaruStateError", "KitaruRuntimeError", "KitaruExecutionError", "KitaruUserCodeError",
         "KitaruDivergenceError", "KitaruBackendError", "KitaruLogRetrievalError",
-        "KitaruFeatureNotAvailableError",
+        "KitaruFeatureNotAvailableError", "StackInfo", "connect", "create_stack",
+        "current_stack", "delete_stack", "list_stacks", "use_stack",
     }
     assert set(kitaru.__all__) == expected
 

@@ -2,9 +2,18 @@
 
 from kitaru._checkpoint import checkpoint
 from kitaru._config import KitaruConfig, configure
+from kitaru._connect import connect
 from kitaru._flow import FlowHandle, flow
 from kitaru._image import ImageSettings
 from kitaru._metadata import load, log, save
+from kitaru._stacks import (
+    StackInfo,
+    create_stack,
+    current_stack,
+    delete_stack,
+    list_stacks,
+    use_stack,
+)
 from kitaru._wait import wait
 from kitaru.client import KitaruClient
 from kitaru.errors import (
@@ -42,17 +51,25 @@ __all__ = [
     "KitaruUsageError",
     "KitaruUserCodeError",
     "KitaruWaitValidationError",
+    "StackInfo",
     "checkpoint",
     "configure",
+    "connect",
+    "create_stack",
+    "current_stack",
+    "delete_stack",
     "flow",
     "hookimpl",
+    "list_stacks",
     "load",
     "log",
     "save",
+    "use_stack",
     "wait",
 ]
 
-for _name in ("checkpoint", "configure", "flow", "load", "log", "save", "wait", "FlowHandle",
-              "KitaruConfig"):
+for _name in ("checkpoint", "configure", "connect", "flow", "load", "log", "save", "wait",
+              "FlowHandle", "KitaruConfig", "create_stack", "current_stack", "delete_stack",
+              "list_stacks", "use_stack"):
     globals()[_name].__module__ = "kitaru"
 del _name

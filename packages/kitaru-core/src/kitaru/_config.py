@@ -35,9 +35,16 @@ def config_dir() -> Path:
 
 
 def store_url() -> str:
-    """``KITARU_STORE_URL``, else the embedded SQLite journal ``<config>/kitaru.db``."""
+    """``KITARU_STORE_URL``, else the URL saved by ``connect()``, else the embedded SQLite
+    journal ``<config>/kitaru.db``."""
     url = os.environ.get("KITARU_STORE_URL", "").strip()
-    return url or f"sqlite:///{config_dir() / 'kitaru.db'}"
+    if url:
+        return url
+    from kitaru import _userconfig
+
+    connection = _userconfig.section("connection") or {}
+    stored = connection.get("store_url") if isinstance(connection, dict) else None
+    return stored if isinstance(stored, str) and stored else f"sqlite:///{config_dir() / 'kitaru.db'}"
 
 
 def artifact_store_uri() -> str:
@@ -218,7 +225,9 @@ def resolve_settings(
     *, decorator: ExecutionSettings, call: ExecutionSettings
 ) -> ExecutionSettings:
     """Apply the precedence chain and return fully resolved settings."""
-    resolved = DEFAULTS
+    from kitaru._stacks import active_stack_name
+
+    resolved = ExecutionSettings(stack=active_stack_name()).over(DEFAULTS)
     for layer in (_pyproject_layer(), _env_layer(), configured_layer(), decorator, call):
         resolved = layer.over(resolved)
     return resolved

@@ -1,0 +1,42 @@
+"""``connect()``: choose the journal this user's Kitaru uses (persisted in the config file)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from kitaru import _userconfig
+from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
+
+
+def connect(url: str, **options: Any) -> None:
+    """Use the journal at ``url`` from now on (``sqlite:///path``,
+    ``postgresql+psycopg://user:pw@host/db``). Checked by opening it before it is saved.
+
+    ``KITARU_STORE_URL`` still wins over a connected URL. Kitaru servers (``http(s)://``)
+    are not available yet.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise KitaruUsageError("connect() needs a journal URL such as sqlite:///path/kitaru.db.")
+    url = url.strip().rstrip("/") if url.startswith("http") else url.strip()
+    scheme = urlparse(url).scheme.lower()
+    if scheme in ("http", "https"):
+        raise KitaruFeatureNotAvailableError(
+            f"Connecting to a Kitaru server ({url}) is not available yet. Connect to a journal "
+            "URL instead (sqlite:///... or postgresql+psycopg://...)."
+        )
+    if options:
+        raise KitaruFeatureNotAvailableError(
+            f"connect() options {sorted(options)} apply to Kitaru servers, which are not "
+            "available yet."
+        )
+    if not scheme:
+        raise KitaruUsageError(f"'{url}' is not a URL: expected e.g. sqlite:///path/kitaru.db.")
+    from kitaru._config import artifact_store_uri
+    from kitaru._runtime import Runtime, reset_default_runtime
+
+    runtime = Runtime.from_urls(url, artifact_store_uri())  # raises when it cannot be opened
+    runtime.backend.list_executions(limit=1)
+    runtime.close()
+    _userconfig.update("connection", lambda _old: {"store_url": url})
+    reset_default_runtime()
