@@ -209,3 +209,30 @@ def test_autoload_switches(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [p.name for p in list_plugins(build_plugin_manager())] == ["kitaru.builtin"]
     monkeypatch.setenv("KITARU_LOAD_PLUGINS", "sql")
     assert "sql" in [p.name for p in list_plugins(build_plugin_manager())]
+
+
+def test_hook_kitaru_add_hookspecs() -> None:
+    import pluggy
+
+    spec = pluggy.HookspecMarker("kitaru")
+
+    class HostSpecs:
+        @spec
+        def kitaru_register_widgets(self, register: Any) -> None:
+            """A host package's own hook."""
+
+    class Host:
+        @hookimpl
+        def kitaru_add_hookspecs(self, pluginmanager: Any) -> None:
+            pluginmanager.add_hookspecs(HostSpecs)
+
+    class WidgetPlugin:
+        @hookimpl
+        def kitaru_register_widgets(self, register: Any) -> None:
+            register("w", 1)
+
+    pm = build_plugin_manager(autoload=False)
+    pm.register(Host(), name="host")
+    pm.register(WidgetPlugin(), name="widgets")
+    pm.check_pending()  # no "unknown hook" although the spec came from a plugin
+    assert collect("kitaru_register_widgets", pm=pm, what="widget") == {"w": 1}

@@ -24,7 +24,8 @@ def test_imported_kitaru_is_this_checkout() -> None:
     assert Path(kitaru.__file__).resolve().is_relative_to(CORE)
     dist = importlib.metadata.distribution("kitaru")
     assert dist.metadata["Summary"].startswith("Durable execution for Python AI agents")
-    for name in ("kitaru-core", "kitaru-backend-sql", "kitaru-cli", "kitaru-testing"):
+    for name in ("kitaru-core", "kitaru-backend-sql", "kitaru-cli", "kitaru-testing",
+                 "kitaru-mcp"):
         assert importlib.metadata.version(name) == "0.1.0"
 
 
@@ -40,7 +41,7 @@ def test_public_surface() -> None:
         "KitaruStateError", "KitaruRuntimeError", "KitaruExecutionError", "KitaruUserCodeError",
         "KitaruDivergenceError", "KitaruBackendError", "KitaruLogRetrievalError",
         "KitaruFeatureNotAvailableError", "StackInfo", "connect", "create_stack",
-        "current_stack", "delete_stack", "list_stacks", "use_stack",
+        "current_stack", "delete_stack", "list_stacks", "use_stack", "llm",
     }
     assert set(kitaru.__all__) == expected
 

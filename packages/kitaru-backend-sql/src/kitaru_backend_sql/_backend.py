@@ -3,16 +3,26 @@
 Every method is one transaction. Writes run in ``BEGIN IMMEDIATE`` on SQLite (one writer at
 a time) and under row locks on PostgreSQL (``UPDATE ... RETURNING`` or ``SELECT ... FOR
 UPDATE`` on the execution row first, so writers to one execution queue up in the same order
-on both dialects). Fenced writes start with::
+on both dialects). Fenced writes start with one of two fences, and raise
+:class:`~kitaru.backend.FencingError` (rolling back) when it matches no row:
 
-    UPDATE executions SET updated_at = :now
-    WHERE exec_id = :id AND epoch = :epoch AND state = 'running'
-    RETURNING cancel_requested
+* writes that only add rows (``save_call``, ``save_attempt``, ``put_artifact``,
+  ``create_wait``) read::
 
-and raise :class:`~kitaru.backend.FencingError` (rolling back) when it matches no row.
+      SELECT cancel_requested FROM executions
+      WHERE exec_id = :id AND epoch = :epoch AND state = 'running'
+      FOR SHARE                                  -- PostgreSQL only
 
-The operations live in one module per part of the contract (``_executions``, ``_calls``,
-``_waits``, ``_data``); the shared plumbing is in ``_journal``.
+  (on SQLite the transaction already holds the database's write lock; on PostgreSQL the
+  share lock makes ``finish`` / ``mark_lost`` / ``restart`` / ``acquire_lease``, which
+  UPDATE the row, wait for the commit, and makes the commit wait for them);
+* writes that then change the execution row (``heartbeat``, ``suspend``, ``merge_metadata``)
+  lock it with ``UPDATE executions SET updated_at = :now WHERE <the same> RETURNING
+  cancel_requested``.
+
+The checkpoint commit (``save_call``) runs its prebuilt statements on the DB-API cursor
+(``_driver``). The operations live in one module per part of the contract (``_executions``,
+``_calls``, ``_waits``, ``_data``, ``_secrets``); the shared plumbing is in ``_journal``.
 """
 
 from __future__ import annotations
@@ -25,13 +35,14 @@ from kitaru.backend import Backend, Capability
 from kitaru_backend_sql._calls import CallOps
 from kitaru_backend_sql._data import DataOps
 from kitaru_backend_sql._executions import ExecutionOps
+from kitaru_backend_sql._secrets import SecretOps
 from kitaru_backend_sql._url import parse_url
 from kitaru_backend_sql._waits import WaitOps
 
 __all__ = ["PostgresSqlBackend", "SqlBackend"]
 
 
-class SqlBackend(ExecutionOps, CallOps, WaitOps, DataOps, Backend):
+class SqlBackend(ExecutionOps, CallOps, WaitOps, DataOps, SecretOps, Backend):
     """The journal in a SQL database: ``sqlite:///path`` or ``postgresql[+psycopg]://...``.
 
     Construction does no I/O. The first operation connects and migrates the schema to the

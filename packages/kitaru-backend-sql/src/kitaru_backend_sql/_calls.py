@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from kitaru.backend import ArtifactRecord, AttemptRecord, CallRecord, CallState
@@ -31,32 +32,36 @@ class CallOps(SqlJournal):
     ) -> bool:
         """Upsert a call with its new attempts and artifacts in one transaction. Fenced.
 
-        At most four prebuilt statements: the fence, the call upsert (which the database
-        skips when a completed call exists, and then nothing else is written), and one
-        executemany each for attempts and artifacts (existing keys are kept).
+        The checkpoint commit, on the DB-API cursor (see ``_driver``): values are converted
+        before the transaction starts, then at most four prebuilt statements run: the read
+        fence, the call upsert (which the database skips when a completed call exists, and
+        then nothing else is written), and one insert each for attempts and artifacts
+        (existing keys are kept).
         """
-        with self._write() as connection:
-            cancel_requested = self._fence(connection, exec_id, epoch)
-            written = connection.execute(self._sql.upsert_call, codec.call_values(exec_id, call))
-            if written.first() is None:
+        sql = self._sql
+        [call_params] = self._bind(sql.raw_upsert_call, [codec.call_values(exec_id, call)])
+        attempt_params = self._bind(
+            sql.raw_insert_attempts, [codec.attempt_values(exec_id, a) for a in attempts]
+        )
+        artifact_params = self._bind(
+            sql.raw_insert_artifacts, [codec.artifact_values(a) for a in artifacts]
+        )
+        with self._driver_write() as cursor:
+            cancel_requested = self._driver_fence(cursor, exec_id, epoch)
+            cursor.execute(sql.raw_upsert_call.sql, call_params)
+            if cursor.rowcount == 0:  # a completed call is stored: keep it, add nothing
                 return cancel_requested
-            if attempts:
-                connection.execute(
-                    self._sql.insert_attempts,
-                    [codec.attempt_values(exec_id, attempt) for attempt in attempts],
-                )
-            if artifacts:
-                connection.execute(
-                    self._sql.insert_artifacts,
-                    [codec.artifact_values(artifact) for artifact in artifacts],
-                )
-            return cancel_requested
+            _run_each(cursor, sql.raw_insert_attempts.sql, attempt_params)
+            _run_each(cursor, sql.raw_insert_artifacts.sql, artifact_params)
+        return cancel_requested
 
     def save_attempt(self, exec_id: str, epoch: int, attempt: AttemptRecord) -> None:
         """Record one attempt on its own (idempotent by ``attempt_id``). Fenced."""
-        with self._write() as connection:
-            self._fence(connection, exec_id, epoch)
-            connection.execute(self._sql.insert_attempts, [codec.attempt_values(exec_id, attempt)])
+        statement = self._sql.raw_insert_attempts
+        [params] = self._bind(statement, [codec.attempt_values(exec_id, attempt)])
+        with self._driver_write() as cursor:
+            self._driver_fence(cursor, exec_id, epoch)
+            cursor.execute(statement.sql, params)
 
     def get_calls(self, exec_id: str) -> list[CallRecord]:
         """The execution's calls ordered by ``seq``."""
@@ -91,3 +96,11 @@ class CallOps(SqlJournal):
         with self._read() as connection:
             row = first(connection, query)
         return None if row is None else codec.call_from_row(row)
+
+
+def _run_each(cursor: Any, sql: str, params: list[Any]) -> None:
+    """Run ``sql`` for each parameter set (one ``execute`` for the usual single row)."""
+    if len(params) == 1:
+        cursor.execute(sql, params[0])
+    elif params:
+        cursor.executemany(sql, params)

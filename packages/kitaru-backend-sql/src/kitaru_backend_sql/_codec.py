@@ -20,6 +20,7 @@ from kitaru.backend import (
     LeaseRecord,
     LogRecord,
     Payload,
+    SecretRecord,
     SourceRef,
     WaitRecord,
     WaitState,
@@ -39,6 +40,8 @@ __all__ = [
     "lease_values",
     "log_from_row",
     "log_values",
+    "secret_from_row",
+    "secret_values",
     "wait_from_row",
     "wait_values",
 ]
@@ -383,4 +386,29 @@ def log_from_row(row: Row) -> LogRecord:
         module=row["module"],
         filename=row["filename"],
         lineno=row["lineno"],
+    )
+
+
+# -- secrets ----------------------------------------------------------------------------------
+
+
+def secret_values(secret: SecretRecord) -> dict[str, Any]:
+    """Column values for a ``secrets`` row."""
+    return {
+        "secret_id": secret.secret_id,
+        "name": secret.name,
+        "values": {str(key): str(value) for key, value in secret.values.items()},
+        "created_at": secret.created_at,
+        "updated_at": secret.updated_at,
+    }
+
+
+def secret_from_row(row: Row) -> SecretRecord:
+    """A :class:`SecretRecord` from a ``secrets`` row."""
+    return SecretRecord(
+        secret_id=row["secret_id"],
+        name=row["name"],
+        values=_dict(row["values"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )

@@ -16,7 +16,7 @@ from kitaru.backend import (
 
 from kitaru_backend_sql import _codec as codec
 from kitaru_backend_sql._journal import SqlJournal, first, raise_fenced, utcnow
-from kitaru_backend_sql._schema import artifacts, executions, logs
+from kitaru_backend_sql._schema import artifacts, calls, executions, logs
 
 __all__ = ["DataOps"]
 
@@ -26,39 +26,31 @@ L = logs
 
 
 class DataOps(SqlJournal):
-    """put_artifact, get_artifact, list_artifacts, merge_metadata, append_logs, get_logs."""
+    """count_children, put_artifact, get_artifact, list_artifacts, merge_metadata, append_logs,
+    get_logs."""
 
     def count_children(self, exec_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """Calls and artifacts per execution, with one grouped query each."""
-        from kitaru_backend_sql._schema import calls
-
+        """Calls and artifacts per execution: per 500 ids, one query for the ids that exist
+        and one grouped count each for calls and artifacts (both served by an index)."""
         ids = list(dict.fromkeys(exec_ids))
         out: dict[str, tuple[int, int]] = {}
-        if not ids:
-            return out
         with self._read() as connection:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                known = connection.execute(
-                    sa.select(E.c.exec_id).where(E.c.exec_id.in_(chunk))
-                ).scalars().all()
-                n_calls = dict(connection.execute(
-                    sa.select(calls.c.exec_id, sa.func.count())
-                    .where(calls.c.exec_id.in_(chunk)).group_by(calls.c.exec_id)
-                ).all())
-                n_arts = dict(connection.execute(
-                    sa.select(R.c.exec_id, sa.func.count())
-                    .where(R.c.exec_id.in_(chunk)).group_by(R.c.exec_id)
-                ).all())
-                for exec_id in known:
-                    out[exec_id] = (int(n_calls.get(exec_id, 0)), int(n_arts.get(exec_id, 0)))
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                known = connection.execute(sa.select(E.c.exec_id).where(E.c.exec_id.in_(chunk)))
+                n_calls = _counts(connection, calls, chunk)
+                n_artifacts = _counts(connection, R, chunk)
+                for exec_id in known.scalars():
+                    out[exec_id] = (n_calls.get(exec_id, 0), n_artifacts.get(exec_id, 0))
         return out
 
     def put_artifact(self, exec_id: str, epoch: int, artifact: ArtifactRecord) -> None:
         """Record an artifact (idempotent by ``artifact_id``). Fenced."""
-        with self._write() as connection:
-            self._fence(connection, exec_id, epoch)
-            connection.execute(self._sql.insert_artifacts, [codec.artifact_values(artifact)])
+        statement = self._sql.raw_insert_artifacts
+        [params] = self._bind(statement, [codec.artifact_values(artifact)])
+        with self._driver_write() as cursor:
+            self._driver_fence(cursor, exec_id, epoch)
+            cursor.execute(statement.sql, params)
 
     def get_artifact(self, artifact_id: str) -> ArtifactRecord:
         """Return the artifact, or raise :class:`NotFoundError`."""
@@ -128,3 +120,17 @@ class DataOps(SqlJournal):
             if not rows:
                 self._require(connection, exec_id)
         return [codec.log_from_row(row) for row in rows]
+
+
+#: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters; PostgreSQL 65,535).
+_CHUNK = 500
+
+
+def _counts(connection: sa.Connection, table: sa.Table, ids: list[str]) -> dict[str, int]:
+    """``{exec_id: number of rows}`` of ``table`` for ``ids`` (ids without rows left out)."""
+    statement = (
+        sa.select(table.c.exec_id, sa.func.count())
+        .where(table.c.exec_id.in_(ids))
+        .group_by(table.c.exec_id)
+    )
+    return {exec_id: int(n) for exec_id, n in connection.execute(statement)}

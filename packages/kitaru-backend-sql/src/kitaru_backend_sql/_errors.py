@@ -4,38 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from kitaru.errors import KitaruBackendError, KitaruUsageError
 from sqlalchemy import exc
 
+from kitaru_backend_sql._driver import UnstorableValueError
 from kitaru_backend_sql._url import mask_url
 
-__all__ = ["translate_errors"]
+__all__ = ["translate_errors", "unstorable"]
+
+
+def unstorable(url: sa.URL, cause: BaseException) -> KitaruUsageError:
+    """The error for a value the journal cannot store (the caller's mistake)."""
+    return KitaruUsageError(f"The journal at {mask_url(url)} cannot store this value: {cause}")
 
 
 @contextmanager
-def translate_errors(url: sa.URL) -> Iterator[None]:
+def translate_errors(
+    url: sa.URL, dbapi_error: type[Exception] | tuple[type[Exception], ...] = ()
+) -> Iterator[None]:
     """Raise database failures as :class:`KitaruBackendError` naming the journal.
 
     Values the driver cannot store (naive datetimes, data that is not JSON) are the caller's
     mistake and raise :class:`KitaruUsageError`; the transaction was rolled back either way.
+    ``dbapi_error`` is the driver's own ``Error`` class, for statements run on the DB-API
+    cursor directly (:mod:`kitaru_backend_sql._driver`).
     """
     try:
         yield
+    except UnstorableValueError as error:
+        raise unstorable(url, error) from error
     except exc.DBAPIError as error:
+        raise KitaruBackendError(_describe(url, error)) from error
+    except dbapi_error as error:
         raise KitaruBackendError(_describe(url, error)) from error
     except exc.StatementError as error:
         if isinstance(error.orig, TypeError | ValueError):
-            raise KitaruUsageError(
-                f"The journal at {mask_url(url)} cannot store this value: {error.orig}"
-            ) from error
+            raise unstorable(url, error.orig) from error
         raise KitaruBackendError(_describe(url, error)) from error
     except exc.SQLAlchemyError as error:  # pool timeouts, closed engines, ...
         raise KitaruBackendError(_describe(url, error)) from error
 
 
-def _describe(url: sa.URL, error: exc.SQLAlchemyError) -> str:
+def _describe(url: sa.URL, error: Any) -> str:
     cause = getattr(error, "orig", None) or error
     detail = " ".join(str(cause).split())
     if url.password:

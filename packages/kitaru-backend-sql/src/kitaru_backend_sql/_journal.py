@@ -4,7 +4,7 @@ transactions, error translation, and the fencing prelude."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -17,17 +17,19 @@ from kitaru.backend import (
     FencingError,
     WaitState,
 )
+from kitaru.errors import KitaruStateError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kitaru_backend_sql import _codec as codec
 from kitaru_backend_sql._engine import create_journal_engine, reader
-from kitaru_backend_sql._errors import translate_errors
+from kitaru_backend_sql._driver import DriverStatement, UnstorableValueError
+from kitaru_backend_sql._errors import translate_errors, unstorable
 from kitaru_backend_sql._migrate import ensure_schema
 from kitaru_backend_sql._schema import executions, waits
 from kitaru_backend_sql._statements import HotStatements
 from kitaru_backend_sql._url import mask_url, parse_url
 
-__all__ = ["NO_LEASE", "SqlJournal", "first", "utcnow"]
+__all__ = ["NO_LEASE", "SqlJournal", "fencing_error", "first", "raise_fenced", "utcnow"]
 
 E = executions
 W = waits
@@ -60,7 +62,8 @@ class SqlJournal:
         self._insert: Callable[[sa.Table], Any] = (
             postgresql.insert if self._is_pg else sqlite.insert
         )
-        self._sql = HotStatements(self._insert)
+        self._sql = HotStatements(self._engine.dialect)
+        self._dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
         self._ready = False
         self._ready_lock = threading.Lock()
 
@@ -96,6 +99,36 @@ class SqlJournal:
             yield connection
 
     @contextmanager
+    def _driver_write(self) -> Iterator[Any]:
+        """One write transaction on the DB-API connection; yields its cursor.
+
+        For the prebuilt :class:`~._driver.DriverStatement` s of the checkpoint commit. The
+        connection comes from the engine's pool (so it has the same settings); SQLite takes
+        the write lock with ``BEGIN IMMEDIATE`` as :meth:`_write` does, psycopg begins
+        implicitly. Rolled back on any error.
+        """
+        self._ensure_ready()
+        with translate_errors(self._url, self._dbapi_error):
+            connection = self._engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                if not self._is_pg:
+                    cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                    connection.commit()
+                except BaseException:
+                    try:
+                        connection.rollback()
+                    except Exception:
+                        connection.invalidate()  # unusable: the pool replaces it
+                    raise
+                finally:
+                    cursor.close()
+            finally:
+                connection.close()  # back to the pool
+
+    @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
         """One read-only snapshot (SQLite: deferred BEGIN, never blocks writers)."""
         self._ensure_ready()
@@ -116,14 +149,37 @@ class SqlJournal:
         statement: sa.Executable | None = None,
         **params: Any,
     ) -> bool:
-        """Run the fencing prelude (or ``statement``, a variant of it); return
+        """Run the locking fence (or ``statement``, a variant of it); return
         ``cancel_requested``. Raises FencingError / ExecutionNotFoundError otherwise."""
+        if statement is None:
+            statement = self._sql.fence
+        if statement is not self._sql.fence_read:
+            params.setdefault("fence_now", utcnow())
         row = connection.execute(
-            self._sql.fence if statement is None else statement,
-            {"fence_exec_id": exec_id, "fence_epoch": epoch, "fence_now": utcnow(), **params},
+            statement, {"fence_exec_id": exec_id, "fence_epoch": epoch, **params}
         ).first()
         if row is None:
             raise_fenced(connection, exec_id, epoch)
+        return bool(row[0])
+
+    def _bind(
+        self, statement: DriverStatement, rows: Iterable[Mapping[str, Any]]
+    ) -> list[Any]:
+        """``statement``'s DB-API parameters for each of ``rows``; values the journal cannot
+        store raise :class:`~kitaru.errors.KitaruUsageError` before any transaction starts."""
+        try:
+            return [statement.bind(row) for row in rows]
+        except UnstorableValueError as error:
+            raise unstorable(self._url, error) from error
+
+    def _driver_fence(self, cursor: Any, exec_id: str, epoch: int) -> bool:
+        """The read fence (``fence_read``) on a :meth:`_driver_write` cursor."""
+        fence = self._sql.raw_fence
+        cursor.execute(fence.sql, fence.bind({"fence_exec_id": exec_id, "fence_epoch": epoch}))
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(self._sql.raw_state.sql, self._sql.raw_state.bind({"exec_id": exec_id}))
+            raise fencing_error(exec_id, epoch, cursor.fetchone())
         return bool(row[0])
 
     # -- small shared queries --------------------------------------------------------------
@@ -179,11 +235,18 @@ class SqlJournal:
 def raise_fenced(connection: sa.Connection, exec_id: str, epoch: int) -> NoReturn:
     """Raise the error for a fenced write that matched no row."""
     row = connection.execute(sa.select(E.c.epoch, E.c.state).where(E.c.exec_id == exec_id)).first()
+    raise fencing_error(exec_id, epoch, row)
+
+
+def fencing_error(exec_id: str, epoch: int, row: Sequence[Any] | None) -> KitaruStateError:
+    """The error for a fenced write that matched no row; ``row`` is the execution's
+    ``(epoch, state)``, or None when it does not exist."""
     if row is None:
-        raise ExecutionNotFoundError(exec_id)
-    raise FencingError(
+        return ExecutionNotFoundError(exec_id)
+    current, state = row
+    return FencingError(
         f"Stale runner for execution '{exec_id}': epoch {epoch} is not the current "
-        f"epoch {row.epoch} (state {row.state}).",
+        f"epoch {current} (state {state}).",
         exec_id=exec_id,
-        status=ExecutionState(row.state),
+        status=ExecutionState(state),
     )

@@ -7,12 +7,15 @@ Hot paths and the index that serves each:
 
 * list executions newest first: ``ix_executions_created_at`` (created_at, exec_id)
 * list by flow: ``ix_executions_flow_name``
-* a run's calls in order: ``ix_calls_exec_id_seq``; commit upsert: the primary key
-* cache lookups: ``ix_calls_cache_key``
+* a run's calls in order, the commit upsert, call counts: the primary key ``(exec_id,
+  invocation_id)`` (sorted by ``seq`` after; no index of its own, to keep commits lean)
+* cache lookups: ``ix_calls_cache_key``, partial (``WHERE cache_key IS NOT NULL``), so calls
+  without a key write no index entry
 * a run's waits: ``ix_waits_exec_id`` (plus the unique ``(exec_id, name)`` for idempotent
   creation)
 * a run's artifacts: ``ix_artifacts_exec_id``
 * a run's logs in order: ``ix_logs_exec_id_id``
+* secrets by id (the primary key) or by name (``uq_secrets_name``)
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ import sqlalchemy as sa
 
 from kitaru_backend_sql._types import JSONValue, UTCDateTime
 
-__all__ = ["artifacts", "attempts", "calls", "executions", "logs", "metadata", "waits"]
+__all__ = [
+    "artifacts",
+    "attempts",
+    "calls",
+    "executions",
+    "logs",
+    "metadata",
+    "secrets",
+    "waits",
+]
 
 metadata = sa.MetaData()
 
@@ -73,7 +85,8 @@ executions = sa.Table(
     sa.Column("lease_expires_at", UTCDateTime, nullable=True),
     sa.Column("cancel_requested", sa.Boolean, nullable=False),
     sa.Column("round", sa.Integer, nullable=False),
-    #: Bumped by every fenced write; the UPDATE is what takes the row lock (not a record field).
+    #: When the row last changed (not a record field). Lifecycle writes, heartbeats and
+    #: merge_metadata set it; the read fence of checkpoint commits leaves the row alone.
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_executions_created_at", "created_at", "exec_id"),
     sa.Index("ix_executions_flow_name", "flow_name"),
@@ -98,8 +111,12 @@ calls = sa.Table(
     sa.Column("failure", JSONValue, nullable=True),
     sa.Column("metadata", JSONValue, nullable=False),
     sa.Column("parent_invocation_ids", JSONValue, nullable=False),
-    sa.Index("ix_calls_exec_id_seq", "exec_id", "seq"),
-    sa.Index("ix_calls_cache_key", "cache_key"),
+    sa.Index(
+        "ix_calls_cache_key",
+        "cache_key",
+        sqlite_where=sa.text("cache_key IS NOT NULL"),
+        postgresql_where=sa.text("cache_key IS NOT NULL"),
+    ),
 )
 
 attempts = sa.Table(
@@ -169,4 +186,17 @@ logs = sa.Table(
     sa.Column("filename", sa.Text, nullable=True),
     sa.Column("lineno", sa.Integer, nullable=True),
     sa.Index("ix_logs_exec_id_id", "exec_id", "id"),
+)
+
+#: Named sets of ``KEY=value`` pairs (:class:`kitaru.backend.SecretRecord`), stored as JSON.
+#: The journal holds them as it holds everything else: protect the database accordingly.
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("secret_id", _ID, primary_key=True),
+    sa.Column("name", _NAME, nullable=False),
+    sa.Column("values", JSONValue, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("name", name="uq_secrets_name"),
 )

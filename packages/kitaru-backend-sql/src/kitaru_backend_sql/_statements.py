@@ -3,35 +3,49 @@
 Built once per backend with bound parameters, so each call only binds values: SQLAlchemy
 compiles them once and every later execution hits its compiled cache. (Statements built
 with ``.values(...)`` per call, or multi-row ``VALUES`` lists, are compiled every time.)
+The checkpoint commit's statements are also compiled to :class:`~._driver.DriverStatement`
+and run on the DB-API cursor, without SQLAlchemy's per-execution work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import sqlalchemy as sa
 from kitaru.backend import CallState, ExecutionState
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
+from kitaru_backend_sql._driver import DriverStatement
 from kitaru_backend_sql._schema import artifacts, attempts, calls, executions, logs
 
 __all__ = ["HotStatements"]
 
 E = executions
 _CALL_KEY = ("exec_id", "invocation_id")
+_FENCE_KEYS = ("fence_exec_id", "fence_epoch")
+
+
+def _insert_keys(table: sa.Table) -> tuple[str, ...]:
+    """The columns the codec writes: all but the surrogate ``id``."""
+    return tuple(column.name for column in table.c if column.name != "id")
 
 
 class HotStatements:
-    """Dialect-specific prebuilt statements; ``insert`` is the dialect's ``insert()``
-    (``sqlalchemy.dialects.sqlite.insert`` or ``...postgresql.insert``)."""
+    """Dialect-specific prebuilt statements for ``dialect`` (SQLite or PostgreSQL)."""
 
-    def __init__(self, insert: Callable[[sa.Table], Any]) -> None:
+    def __init__(self, dialect: Dialect) -> None:
+        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         fenced = sa.and_(
             E.c.exec_id == sa.bindparam("fence_exec_id"),
             E.c.epoch == sa.bindparam("fence_epoch"),
             E.c.state == ExecutionState.RUNNING.value,
         )
-        #: Lock the execution row if the epoch is current; returns ``cancel_requested``.
+        #: The fence of writes that only add rows: read ``cancel_requested`` if the epoch is
+        #: current. On SQLite the transaction's ``BEGIN IMMEDIATE`` already excludes every
+        #: other writer until commit; on PostgreSQL ``FOR SHARE`` locks the row against
+        #: finish / mark_lost / restart / acquire_lease (which UPDATE it) until commit.
+        self.fence_read = sa.select(E.c.cancel_requested).where(fenced).with_for_update(read=True)
+        #: The fence of writes that then change the execution row: lock it exclusively
+        #: (PostgreSQL) and return ``cancel_requested``.
         self.fence = (
             sa.update(E)
             .where(fenced)
@@ -50,8 +64,8 @@ class HotStatements:
             .returning(E.c.cancel_requested)
         )
         call_insert = insert(calls)
-        #: Insert a call or update it unless the stored one is completed; returns a row only
-        #: when something was written.
+        #: Insert a call or update it unless the stored one is completed; the row count is 0
+        #: when nothing was written (SQLite's changes(), PostgreSQL's INSERT tag alike).
         self.upsert_call = call_insert.on_conflict_do_update(
             index_elements=[calls.c.exec_id, calls.c.invocation_id],
             set_={
@@ -60,14 +74,33 @@ class HotStatements:
                 if column.name not in _CALL_KEY
             },
             where=calls.c.state != CallState.COMPLETED.value,
-        ).returning(calls.c.seq)
+        )
         #: Add attempts (executemany); existing ``(exec_id, attempt_id)`` rows are kept.
-        self.insert_attempts = insert(attempts).on_conflict_do_nothing(
-            index_elements=[attempts.c.exec_id, attempts.c.attempt_id]
+        self.insert_attempts = (
+            insert(attempts)
+            .inline()
+            .on_conflict_do_nothing(index_elements=[attempts.c.exec_id, attempts.c.attempt_id])
         )
         #: Add artifacts (executemany); existing ``artifact_id`` rows are kept.
-        self.insert_artifacts = insert(artifacts).on_conflict_do_nothing(
-            index_elements=[artifacts.c.artifact_id]
+        self.insert_artifacts = (
+            insert(artifacts).inline().on_conflict_do_nothing(
+                index_elements=[artifacts.c.artifact_id]
+            )
         )
         #: Append log lines (executemany, in order).
         self.insert_logs = sa.insert(logs)
+
+        # The same statements for the DB-API cursor (see _driver).
+        self.raw_state = DriverStatement(
+            sa.select(E.c.epoch, E.c.state).where(E.c.exec_id == sa.bindparam("exec_id")),
+            dialect,
+            ("exec_id",),
+        )
+        self.raw_fence = DriverStatement(self.fence_read, dialect, _FENCE_KEYS)
+        self.raw_upsert_call = DriverStatement(self.upsert_call, dialect, _insert_keys(calls))
+        self.raw_insert_attempts = DriverStatement(
+            self.insert_attempts, dialect, _insert_keys(attempts)
+        )
+        self.raw_insert_artifacts = DriverStatement(
+            self.insert_artifacts, dialect, _insert_keys(artifacts)
+        )

@@ -13,6 +13,7 @@ from kitaru.backend import (
     WaitResolution,
     WaitState,
 )
+from kitaru.errors import KitaruStateError
 
 from kitaru_backend_sql import _codec as codec
 from kitaru_backend_sql._journal import SqlJournal, first, utcnow
@@ -27,19 +28,30 @@ class WaitOps(SqlJournal):
     """create_wait, get_waits, resolve_wait."""
 
     def create_wait(self, exec_id: str, epoch: int, wait: WaitRecord) -> WaitRecord:
-        """Create a wait, or return the stored one with the same name. Fenced."""
+        """Create a wait, or return the stored one with the same name. Fenced.
+
+        The insert skips on any key conflict (name or ``wait_id``); then the stored wait of
+        that name is returned, or, when only the ``wait_id`` clashed, KitaruStateError is
+        raised and the transaction rolled back.
+        """
         insert = (
             self._insert(W)
             .values(**codec.wait_values(exec_id, wait))
-            .on_conflict_do_nothing(index_elements=[W.c.exec_id, W.c.name])
+            .on_conflict_do_nothing()
             .returning(*W.c)
         )
         with self._write() as connection:
-            self._fence(connection, exec_id, epoch)
+            self._fence(connection, exec_id, epoch, self._sql.fence_read)
             row = first(connection, insert)
             if row is None:
                 existing = sa.select(W).where(W.c.exec_id == exec_id, W.c.name == wait.name)
-                row = connection.execute(existing).mappings().one()
+                row = first(connection, existing)
+                if row is None:
+                    raise KitaruStateError(
+                        f"Wait id '{wait.wait_id}' of execution '{exec_id}' is already used "
+                        f"by another wait than '{wait.name}'.",
+                        exec_id=exec_id,
+                    )
         return codec.wait_from_row(row)
 
     def get_waits(self, exec_id: str) -> list[WaitRecord]:

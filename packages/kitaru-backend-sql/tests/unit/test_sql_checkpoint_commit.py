@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from kitaru.backend import ExecutionState, FencingError
 from kitaru.errors import KitaruUsageError
 from kitaru_backend_sql import SqlBackend
 from kitaru_testing import make_artifact, make_attempt, make_call, running
@@ -24,24 +25,18 @@ def backend(tmp_path: Path) -> Iterator[SqlBackend]:
 
 
 class StatementLog:
-    """Every SQL statement and transaction boundary the engine sends (via engine events)."""
+    """Every SQL statement SQLite runs for the backend's engine (its trace callback, so
+    statements run on the DB-API cursor are seen too), including BEGIN, COMMIT, ROLLBACK."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.statements: list[str] = []
-        self.commits = 0
-        self.rollbacks = 0
-        event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "commit", self._commit)
-        event.listen(engine, "rollback", self._rollback)
+        event.listen(engine, "checkout", self._checkout)
 
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def _checkout(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.set_trace_callback(self._statement)
+
+    def _statement(self, statement: str) -> None:
         self.statements.append(" ".join(statement.split())[:60])
-
-    def _commit(self, _conn: Any) -> None:
-        self.commits += 1
-
-    def _rollback(self, _conn: Any) -> None:
-        self.rollbacks += 1
 
 
 def test_a_checkpoint_commit_is_one_transaction_of_four_statements(
@@ -58,12 +53,14 @@ def test_a_checkpoint_commit_is_one_transaction_of_four_statements(
         attempts=[make_attempt(exec_id)],
         artifacts=[make_artifact(exec_id, artifact_id=call.output_artifact_id)],
     )
-    assert log.commits == 1 and log.rollbacks == 0
     assert log.statements[0] == "BEGIN IMMEDIATE"
-    body = log.statements[1:]
+    assert log.statements[-1] == "COMMIT"
+    body = log.statements[1:-1]
     assert len(body) == 4, body
-    assert body[0].startswith("UPDATE executions SET updated_at")
+    # The fence only reads: BEGIN IMMEDIATE already holds the write lock.
+    assert body[0].startswith("SELECT executions.cancel_requested FROM executions")
     assert [s.split()[2] for s in body[1:]] == ["calls", "attempts", "artifacts"]
+    assert backend.get_execution(exec_id) == record  # the execution row was not written
 
 
 def test_a_repeated_commit_writes_no_attempts_or_artifacts(backend: SqlBackend) -> None:
@@ -78,8 +75,19 @@ def test_a_repeated_commit_writes_no_attempts_or_artifacts(backend: SqlBackend) 
         attempts=[make_attempt(record.exec_id)],
         artifacts=[make_artifact(record.exec_id)],
     )
-    assert len(log.statements) == 3  # BEGIN, fence, upsert (skipped by the database)
+    # BEGIN, fence, upsert (skipped by the database), COMMIT
+    assert [s.split()[0] for s in log.statements] == ["BEGIN", "SELECT", "INSERT", "COMMIT"]
     assert backend.get_attempts(record.exec_id) == []
+
+
+def test_a_fenced_commit_is_rolled_back(backend: SqlBackend) -> None:
+    record = running(backend)
+    backend.finish(record.exec_id, record.epoch, state=ExecutionState.COMPLETED)
+    log = StatementLog(backend.engine)
+    with pytest.raises(FencingError):
+        backend.save_call(record.exec_id, record.epoch, make_call(record.exec_id))
+    assert log.statements[0] == "BEGIN IMMEDIATE" and log.statements[-1] == "ROLLBACK"
+    assert not any(s.startswith("INSERT") for s in log.statements)
 
 
 def test_naive_datetimes_are_refused_and_nothing_is_written(backend: SqlBackend) -> None:

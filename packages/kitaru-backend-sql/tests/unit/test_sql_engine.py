@@ -1,8 +1,10 @@
-"""SQLite engine settings: WAL, BEGIN IMMEDIATE for writes, busy timeout, synchronous mode."""
+"""SQLite engine settings: WAL, BEGIN IMMEDIATE for writes, busy timeout, synchronous mode;
+how datetimes are stored."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ import sqlalchemy as sa
 from kitaru.errors import KitaruUsageError
 from kitaru_backend_sql import SYNCHRONOUS_ENV, SqlBackend
 from kitaru_backend_sql._engine import create_journal_engine, reader, resolve_synchronous
+from kitaru_backend_sql._types import UTCDateTime
+from sqlalchemy.dialects import sqlite
 
 
 def _pragmas(backend: SqlBackend) -> dict[str, object]:
@@ -107,3 +111,28 @@ def test_write_transactions_take_the_write_lock_at_begin(tmp_path: Path) -> None
         assert _lock_is_free(path)  # reads take a deferred snapshot, not the write lock
     assert _lock_is_free(path)
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2031, 4, 5, 6, 7, 8, 123456, tzinfo=UTC),
+        datetime(2031, 4, 5, 6, 7, 8, tzinfo=UTC),  # no microseconds: still written
+        datetime(5, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        datetime(2031, 4, 5, 23, 30, tzinfo=timezone(timedelta(hours=-5))),
+        None,
+    ],
+)
+def test_utc_datetimes_are_written_as_sqlalchemys_sqlite_datetime_text(
+    value: datetime | None,
+) -> None:
+    """UTCDateTime's fast SQLite bind processor writes exactly what SQLAlchemy's own SQLite
+    DATETIME processor writes for the same UTC value (so old and new rows sort and compare
+    alike, and read back through the same result processor)."""
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    reference = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+    expected = None if value is None else reference(value.astimezone(UTC).replace(tzinfo=None))
+    assert fast(value) == expected
+    with pytest.raises(ValueError, match="timezone-aware"):
+        fast(datetime(2031, 1, 1))

@@ -16,7 +16,9 @@ from kitaru_backend_sql import SqlBackend
 from kitaru_backend_sql._migrate import head_revisions
 from kitaru_backend_sql._schema import metadata
 
-TABLES = {"executions", "calls", "attempts", "waits", "artifacts", "logs", "alembic_version"}
+TABLES = {
+    "executions", "calls", "attempts", "waits", "artifacts", "logs", "secrets", "alembic_version"
+}
 
 
 def _url(path: Path) -> str:
@@ -66,12 +68,42 @@ def test_hot_path_indices_exist(tmp_path: Path) -> None:
     assert {
         ("executions", ("created_at", "exec_id")),
         ("executions", ("flow_name",)),
-        ("calls", ("exec_id", "seq")),
         ("calls", ("cache_key",)),
         ("waits", ("exec_id", "created_at")),
         ("artifacts", ("exec_id", "created_at")),
         ("logs", ("exec_id", "id")),
     } <= indexed
+    # Each index is one more B-tree that every checkpoint commit writes.
+    assert ("calls", ("exec_id", "seq")) not in indexed
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        # find_cached_call: the partial index serves `cache_key = ?`
+        (
+            "SELECT * FROM calls WHERE cache_key = ? AND state = 'completed' "
+            "AND output_artifact_id IS NOT NULL "
+            "ORDER BY coalesce(ended_at, started_at) DESC LIMIT 1",
+            "ix_calls_cache_key",
+        ),
+        # get_calls and count_children: the primary key's exec_id prefix
+        ("SELECT * FROM calls WHERE exec_id = ? ORDER BY seq", "sqlite_autoindex_calls_1"),
+        ("SELECT * FROM attempts WHERE exec_id = ? ORDER BY started_at, id", "sqlite_autoindex"),
+        ("SELECT * FROM artifacts WHERE exec_id = ? ORDER BY created_at, id", "ix_artifacts"),
+    ],
+)
+def test_read_paths_use_an_index(tmp_path: Path, query: str, index: str) -> None:
+    backend = SqlBackend(_url(tmp_path / "kitaru.db"))
+    backend.list_executions()
+    with backend.engine.connect() as connection:
+        n = query.count("?")
+        plan = " ".join(
+            str(row[-1])
+            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}", ("x",) * n)
+        )
+    backend.close()
+    assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, plan
 
 
 def test_reopening_a_migrated_journal_keeps_its_data(tmp_path: Path) -> None:

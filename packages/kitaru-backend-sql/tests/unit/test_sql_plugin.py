@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,21 @@ def test_the_plugin_is_listed_with_its_distribution() -> None:
     [info] = [p for p in list_plugins(build_plugin_manager()) if p.name == "sql"]
     assert info.distribution == "kitaru-backend-sql"
     assert info.hooks == ("kitaru_register_backends",)
+
+
+def test_loading_the_plugin_does_not_import_sqlalchemy(tmp_path: Path) -> None:
+    """SQLAlchemy and Alembic are imported when a journal is opened, not when the plugin is
+    loaded (every ``kitaru`` command and worker loads the plugins)."""
+    script = f"""
+import sys
+from kitaru.plugins import build_plugin_manager, collect
+backends = collect("kitaru_register_backends", pm=build_plugin_manager(), what="backend")
+heavy = sorted(m for m in ("sqlalchemy", "alembic") if m in sys.modules)
+assert heavy == [], heavy
+backend = backends["sqlite"]({str(tmp_path / 'kitaru.db')!r}.join(["sqlite:///", ""]))
+assert backend.list_executions() == []
+assert "sqlalchemy" in sys.modules
+"""
+    env = {**os.environ, "KITARU_LOAD_PLUGINS": "sql"}
+    env.pop("KITARU_DISABLE_PLUGIN_AUTOLOAD", None)
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,6 +16,13 @@ if TYPE_CHECKING:
     from kitaru.client import Execution
 
 __all__ = ["app"]
+
+# Keyword names that ``KitaruClient().executions.replay`` takes or passes on to the flow's
+# replay itself (the execution options of SPEC §1.1 among them): a flow input of the same name
+# given with ``--args`` would collide with them.
+REPLAY_RESERVED = frozenset(
+    {"exec_id", "from_", "overrides", "stack", "image", "cache", "retries", "detached"}
+)
 
 app = typer.Typer(
     name="executions",
@@ -58,7 +67,7 @@ def list_command(
         client = open_client()
         executions = client.executions.list(flow=flow, status=wanted, limit=limit)
         if out.json:
-            out.emit_items(_shapes.summaries(client, executions))
+            out.emit_items(_shapes.summaries(executions))
             return
         if not executions:
             out.line("No executions found.")
@@ -137,17 +146,21 @@ def replay_command(
             raise usage_error("`--from` is required: the checkpoint to replay from.")
         flow_inputs = parse_json_option("--args", args, require_object=True) or {}
         override_map = parse_json_option("--overrides", overrides, require_object=True)
+        reserved = sorted(REPLAY_RESERVED.intersection(flow_inputs))
+        if reserved:
+            raise usage_error(
+                f"`--args` cannot set {', '.join(map(repr, reserved))}: these names are "
+                "replay and execution options, not flow inputs."
+            )
         client = open_client()
         source_id = resolve_id(client, exec_id)
-        from kitaru_cli._core import replay_detached
-
-        execution = replay_detached(
-            client,
-            source_id,
-            from_=from_.strip(),
-            overrides=override_map,
-            flow_inputs=flow_inputs,
-        )
+        # Core submits the new execution to a detached worker, so this returns at once. It
+        # imports the flow's module here first: what that prints goes to stderr, keeping
+        # stdout for our own output.
+        with contextlib.redirect_stdout(sys.stderr):
+            execution = client.executions.replay(
+                source_id, from_=from_.strip(), overrides=override_map, **flow_inputs
+            )
         if out.json:
             out.emit_item(_shapes.full(execution))
             return

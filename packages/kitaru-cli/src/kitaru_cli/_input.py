@@ -116,6 +116,7 @@ def _review(out: Session, exec_id: str | None) -> int:
     """Prompt for every pending wait (of one execution, or of all waiting ones)."""
     from kitaru.errors import KitaruError, KitaruWaitValidationError
 
+    _output.long_running()  # waits for the operator for as long as they take
     client = open_client()
     if exec_id is not None:
         targets = [resolve_id(client, exec_id)]

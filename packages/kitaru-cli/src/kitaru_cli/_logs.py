@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kitaru_cli._common import ExecIdArgument, open_client, resolve_id
-from kitaru_cli._core import to_jsonable
-from kitaru_cli._output import OutputOption, Session, session, usage_error
-from kitaru_cli._shapes import when
+from kitaru_cli._output import OutputOption, Session, long_running, session, usage_error
+from kitaru_cli._shapes import to_jsonable, when
 
 if TYPE_CHECKING:
     from kitaru import KitaruClient
@@ -76,7 +75,7 @@ def logs_command(
         client = open_client()
         full_id = resolve_id(client, exec_id)
         printer = _Printer(out, verbose=verbose, grouped=grouped)
-        query = {"checkpoint": checkpoint, "source": source, "limit": limit}
+        query: dict[str, Any] = {"checkpoint": checkpoint, "source": source, "limit": limit}
         if follow:
             code = _follow(client, full_id, out, printer, query, interval)
             raise typer.Exit(code=code)
@@ -164,6 +163,7 @@ def _follow(
     interval: float,
 ) -> int:
     """Print new lines every ``interval`` seconds until the execution ends; the exit code."""
+    long_running()
     seen = 0  # the journal returns lines in append order, so new lines come after `seen`
     announced: set[str] = set()
 

@@ -21,6 +21,7 @@ __all__ = [
     "Session",
     "dump_json",
     "fail",
+    "long_running",
     "parse_json_option",
     "session",
     "stdout_is_tty",
@@ -55,6 +56,14 @@ def stdin_is_tty() -> bool:
         return False
 
 
+def long_running() -> None:
+    """Turn the cyclic garbage collector back on (``main`` turns it off for short commands)
+    before a command starts polling for an unbounded time."""
+    import gc
+
+    gc.enable()
+
+
 def usage_error(message: str) -> Exception:
     """A :class:`kitaru.errors.KitaruUsageError` (imported only when there is an error)."""
     from kitaru.errors import KitaruUsageError
@@ -73,10 +82,12 @@ def _fallback(value: Any) -> Any:
 
 
 def dump_json(document: Any, *, pretty: bool | None = None) -> str:
-    """``document`` as JSON: indented for a terminal, compact (and much faster) when piped."""
+    """``document`` as JSON: indented for a terminal, compact (no spaces) when piped."""
     if pretty is None:
         pretty = stdout_is_tty()
-    return json.dumps(document, indent=2 if pretty else None, default=_fallback, ensure_ascii=False)
+    if pretty:
+        return json.dumps(document, indent=2, default=_fallback, ensure_ascii=False)
+    return json.dumps(document, separators=(",", ":"), default=_fallback, ensure_ascii=False)
 
 
 def parse_json_option(flag: str, text: str | None, *, require_object: bool = False) -> Any:
@@ -238,8 +249,8 @@ def session(command: str, output: str) -> Iterator[Session]:
             raise usage_error("`--output` must be either `text` or `json`.")
         current = Session(command, fmt)
         yield current
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+        raise  # a reader that went away (`| head`) is not an error: `main` ends quietly
     except Exception as exc:
         from typer.exceptions import TyperException
 

@@ -4,25 +4,29 @@ optionally follow it to its end (``--wait``)."""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
-import os
 import sys
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kitaru_cli import _core, _shapes
+from kitaru_cli import _shapes
 from kitaru_cli._common import open_client
-from kitaru_cli._output import OutputOption, Session, parse_json_option, session, usage_error
+from kitaru_cli._output import (
+    OutputOption,
+    Session,
+    long_running,
+    parse_json_option,
+    session,
+    usage_error,
+)
 
 if TYPE_CHECKING:
     from kitaru import FlowHandle, KitaruClient
 
-__all__ = ["load_flow", "run_command"]
+__all__ = ["run_command"]
 
-TARGET_FORMAT = "Flow target must use `<module_or_file>:<flow_name>` format"
 POLL_SECONDS = 0.25
 
 
@@ -52,8 +56,10 @@ def run_command(
         flow_args = parse_json_option("--args", args, require_object=True) or {}
         if stack is not None and not stack.strip():
             raise usage_error("`--stack` must be a non-empty stack name.")
+        from kitaru.targets import load_flow_target
+
         with contextlib.redirect_stdout(sys.stderr):  # keep stdout for our own output
-            flow = load_flow(target)
+            flow = load_flow_target(target)
         if stack is not None:
             flow_args = {**flow_args, "stack": stack.strip()}  # an execution option of .run()
         handle = flow.run_detached(**flow_args)
@@ -83,38 +89,9 @@ def run_command(
         out.note(f"Follow it with: kitaru executions logs {handle.exec_id} --follow")
 
 
-def load_flow(target: str) -> Any:
-    """The ``@flow`` object that ``target`` (``<module_or_file.py>:<flow_name>``) names."""
-    module_part, sep, attr = target.strip().rpartition(":")
-    module_part, attr = module_part.strip(), attr.strip()
-    if not sep or not module_part or not attr or not all(p.isidentifier() for p in attr.split(".")):
-        raise usage_error(f"{TARGET_FORMAT}, got '{target}'.")
-    if module_part.endswith(".py") or os.sep in module_part or "/" in module_part:
-        module = _core.load_module_from_file(module_part)
-    else:
-        cwd = os.getcwd()
-        if cwd not in sys.path:
-            sys.path.insert(0, cwd)  # as `python -m` would
-        try:
-            module = importlib.import_module(module_part)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_part.startswith(exc.name):
-                raise usage_error(f"Cannot import module '{module_part}': {exc}.") from exc
-            raise
-    obj: Any = module
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise usage_error(f"'{module_part}' has no attribute '{attr}'.")
-        obj = getattr(obj, part)
-    if not _core.is_flow(obj):
-        raise usage_error(
-            f"'{attr}' in '{module_part}' is not a @flow (it is {type(obj).__name__})."
-        )
-    return obj
-
-
 def _follow(out: Session, client: KitaruClient, handle: FlowHandle, target: str) -> int:
     """Poll until the execution ends; print its result (exit 0) or fail (exit 1)."""
+    long_running()
     exec_id = handle.exec_id
     if not out.json:
         out.line(f"Submitted execution: {exec_id}")
@@ -148,6 +125,8 @@ def _follow(out: Session, client: KitaruClient, handle: FlowHandle, target: str)
         return 1
     if spinner is not None:
         spinner.stop()
+    from kitaru.client import to_jsonable
+
     result = handle.get()  # raises the typed execution error unless it completed
     execution = client.executions.get(exec_id)
     if out.json:
@@ -156,7 +135,7 @@ def _follow(out: Session, client: KitaruClient, handle: FlowHandle, target: str)
                 "exec_id": exec_id,
                 "target": target,
                 "status": execution.status.value,
-                "result": _core.to_jsonable(result),
+                "result": to_jsonable(result),
                 "execution": _shapes.full(execution),
             }
         )
@@ -179,8 +158,10 @@ def _progress(client: KitaruClient, exec_id: str, status: str) -> str:
 
 
 def _render(value: Any) -> str:
+    from kitaru.client import to_jsonable
+
     try:
-        return json.dumps(_core.to_jsonable(value), ensure_ascii=False)
+        return json.dumps(to_jsonable(value), ensure_ascii=False)
     except (TypeError, ValueError):
         return repr(value)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import textwrap
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +63,8 @@ def poll(
 
 def suspended(exec_id: str, timeout: float = 30) -> None:
     """Wait until the runner has stopped listening at the wait (journal state ``waiting``)."""
-    from kitaru._runtime import current_runtime
     from kitaru.backend import ExecutionState
+    from kitaru.runtime import current_runtime
 
     backend = current_runtime().backend
     deadline = time.monotonic() + timeout
@@ -87,9 +89,8 @@ def expect_error(result: Any, message: str, error_type: str | None = None) -> No
 
 def add_twins(prefix: str) -> None:
     """Two executions whose ids share ``prefix``, written straight into the journal."""
-    from kitaru._clock import utcnow
-    from kitaru._runtime import current_runtime
     from kitaru.backend import ExecutionRecord, ExecutionState, SourceRef
+    from kitaru.runtime import current_runtime
 
     runtime = current_runtime()
     for n in (1, 2):
@@ -99,7 +100,7 @@ def add_twins(prefix: str) -> None:
                 flow_name="twin",
                 source=SourceRef(module="nowhere", qualname="twin"),
                 state=ExecutionState.CANCELLED,
-                created_at=utcnow(),
+                created_at=datetime.now(UTC),
             )
         )
 
@@ -304,3 +305,36 @@ def test_cancel_while_the_runner_listens(kitaru_exe, tmp_path: Path) -> None:
     while client.executions.get(exec_id).status.value != "cancelled":
         assert time.monotonic() < deadline, client.executions.get(exec_id).status
         time.sleep(0.1)
+
+
+def test_console_script_exit(kitaru_exe) -> None:
+    """The console script ends the process itself after a built-in command (skipping the
+    interpreter's teardown): large output still arrives whole, exit codes are kept, and a
+    reader that stops early gets no traceback."""
+    add_twins("abcdef0")
+    for n in range(300):
+        add_twins(f"{n:06x}")
+    listed = kitaru_exe("executions", "list", "-o", "json")
+    assert listed.exit_code == 0, listed.stderr
+    assert listed.json()["count"] == 602
+    assert listed.stdout.endswith("}\n") and listed.stderr == ""
+    failed = kitaru_exe("executions", "get", "abcdef0", "-o", "json")
+    assert failed.exit_code == 1 and failed.stdout == ""
+    assert "is ambiguous" in failed.error()["message"]
+    env = kitaru_exe.env  # type: ignore[attr-defined]
+    kitaru = Path(sys.executable).with_name("kitaru")
+    assert len(listed.stdout) > 64 * 1024  # more than a pipe holds: the writer sees it close
+    for command, first in (
+        ("-o json | head -c 20", '{"command":"executio'),
+        ("| head -n 1", "ID "),
+    ):
+        head = subprocess.run(
+            f"'{kitaru}' executions list {command}",
+            shell=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert head.stdout.startswith(first)
+        assert head.stderr == "", head.stderr

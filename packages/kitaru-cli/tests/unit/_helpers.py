@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 
 from kitaru import KitaruClient
-from kitaru._clock import utcnow
-from kitaru._runtime import Runtime
 from kitaru.backend import ExecutionRecord, ExecutionState, SourceRef, WaitRecord
+from kitaru.runtime import Runtime
 
 
 def settle(exec_id: str, *statuses: str, timeout: float = 10.0) -> str:
@@ -35,7 +35,7 @@ def waiting_with_waits(runtime: Runtime, names: list[str], exec_id: str | None =
             source=SourceRef(module="cli_flows", qualname="approve_flow"),
             stack="default",
             state=ExecutionState.PENDING,
-            created_at=utcnow(),
+            created_at=datetime.now(UTC),
         )
     )
     record = backend.acquire_lease(exec_id, owner="test", host="elsewhere", pid=1, lease_seconds=30)
@@ -43,7 +43,9 @@ def waiting_with_waits(runtime: Runtime, names: list[str], exec_id: str | None =
         backend.create_wait(
             exec_id,
             record.epoch,
-            WaitRecord(exec_id=exec_id, wait_id=str(uuid.uuid4()), name=name, created_at=utcnow()),
+            WaitRecord(
+                exec_id=exec_id, wait_id=str(uuid.uuid4()), name=name, created_at=datetime.now(UTC)
+            ),
         )
     backend.suspend(exec_id, record.epoch)
     return exec_id

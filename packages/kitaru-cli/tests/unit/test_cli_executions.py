@@ -54,8 +54,9 @@ def test_run_text(cli, memory_runtime) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("Submitted execution\n  Execution ID: ")
     assert "kitaru executions logs" in result.stderr
-    exec_id = re.search(r"Execution ID: (\S+)", result.stdout).group(1)
-    settle(exec_id, "completed")
+    found = re.search(r"Execution ID: (\S+)", result.stdout)
+    assert found is not None
+    settle(found.group(1), "completed")
 
 
 def test_run_wait_prints_result(cli, memory_runtime) -> None:
@@ -175,6 +176,41 @@ def test_list_json_summaries_and_filters(cli, memory_runtime, waiting: str) -> N
     flow = cli("executions", "list", "--flow", "simple_flow", "-o", "json").json()
     assert [i["flow_name"] for i in flow["items"]] == ["simple_flow"]
     assert cli("executions", "list", "--limit", "1", "-o", "json").json()["count"] == 1
+
+
+def test_summary_equals_the_generic_conversion(cli, memory_runtime, waiting: str) -> None:
+    """The hand-written summary (fast path for 10,000 rows) is core's conversion, field for
+    field: waiting (pending wait), failed (failure) and completed executions, with counts."""
+    from kitaru import KitaruClient
+    from kitaru.client import to_jsonable
+    from kitaru_cli import _shapes
+
+    cli("run", "cli_flows:failing_flow", "--args", '{"x": 1}', "--wait")
+    cli("run", "cli_flows:simple_flow", "--args", '{"x": 1}', "--wait")
+    listed = KitaruClient().executions.list()
+    assert {e.status.value for e in listed} == {"waiting", "failed", "completed"}
+    fields = (
+        "exec_id",
+        "flow_id",
+        "flow_name",
+        "status",
+        "started_at",
+        "ended_at",
+        "stack_name",
+        "status_reason",
+        "pending_wait",
+        "failure",
+        "metadata",
+    )
+    for execution in listed:
+        generic = to_jsonable(execution)
+        expected = {k: generic[k] for k in fields if k in generic}
+        expected["checkpoint_count"] = execution.checkpoint_count
+        expected["artifact_count"] = execution.artifact_count
+        assert _shapes.summary(execution) == expected
+        assert list(_shapes.summary(execution)) == list(expected)  # same key order
+    full = KitaruClient().executions.get(waiting)
+    assert _shapes.full(full)["checkpoint_count"] == len(full.checkpoints) == 1
 
 
 def test_list_text_table(cli, waiting: str) -> None:
@@ -380,6 +416,10 @@ def test_replay(cli, memory_runtime, waiting: str) -> None:
         (["--from", "double", "--overrides", "{"], "Invalid JSON for `--overrides`"),
         (["--from", "double", "--overrides", '{"wait.approval": 1}'], "Wait overrides"),
         (["--from", "double", "--args", '{"nope": 1}'], "has no parameter 'nope'"),
+        (
+            ["--from", "double", "--args", '{"stack": "x", "from_": 1}'],
+            "cannot set 'from_', 'stack'",
+        ),
     ],
 )
 def test_replay_validation(

@@ -90,3 +90,27 @@ def test_plugin_registered_before_the_hookspec(capsys: pytest.CaptureFixture[str
     reset_plugin_manager(pm)
     assert main(["ping"]) == 0
     assert capsys.readouterr().out == "pong\n"
+
+
+class GcProbePlugin:
+    seen: list[bool] = []
+
+    @kitaru.hookimpl
+    def kitaru_register_commands(self, app: typer.Typer) -> None:
+        @app.command("probe")
+        def probe() -> None:
+            import gc
+
+            GcProbePlugin.seen.append(gc.isenabled())
+
+
+def test_plugin_commands_run_with_the_garbage_collector_on(memory_runtime) -> None:
+    """``main`` turns the cyclic GC off for built-in commands only (plugin commands may be
+    servers) and restores it on the way out."""
+    import gc
+
+    _install(GcProbePlugin())
+    assert main(["probe"]) == 0
+    assert GcProbePlugin.seen == [True]
+    assert main(["executions", "list", "-o", "json"]) == 0
+    assert gc.isenabled()

@@ -6,14 +6,13 @@ import json
 import re
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from _helpers import settle
 from kitaru import KitaruClient
-from kitaru._clock import utcnow
-from kitaru._runtime import use_runtime
 from kitaru.backend import LogRecord
+from kitaru.runtime import use_runtime
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def completed(cli, memory_runtime) -> str:
     result = cli("run", "cli_flows:simple_flow", "--args", '{"x": 1}', "--wait", "-o", "json")
     assert result.exit_code == 0, result.stderr
     exec_id = result.json()["item"]["exec_id"]
-    start = utcnow()
+    start = datetime.now(UTC)
     memory_runtime.backend.append_logs(
         [
             LogRecord(

@@ -4,6 +4,7 @@ from kitaru._checkpoint import checkpoint
 from kitaru._config import KitaruConfig, configure
 from kitaru._connect import connect
 from kitaru._flow import FlowHandle, flow
+from kitaru._llm import llm
 from kitaru._image import ImageSettings
 from kitaru._metadata import load, log, save
 from kitaru._stacks import (
@@ -61,6 +62,7 @@ __all__ = [
     "flow",
     "hookimpl",
     "list_stacks",
+    "llm",
     "load",
     "log",
     "save",
@@ -70,6 +72,6 @@ __all__ = [
 
 for _name in ("checkpoint", "configure", "connect", "flow", "load", "log", "save", "wait",
               "FlowHandle", "KitaruConfig", "create_stack", "current_stack", "delete_stack",
-              "list_stacks", "use_stack"):
+              "list_stacks", "use_stack", "llm"):
     globals()[_name].__module__ = "kitaru"
 del _name

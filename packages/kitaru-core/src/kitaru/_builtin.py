@@ -38,3 +38,11 @@ def kitaru_register_stack_types(register: Any) -> None:
     from kitaru.runners import LocalRunner
 
     register("local", LocalRunner)
+
+
+@hookimpl
+def kitaru_register_llm_providers(register: Any) -> None:
+    from kitaru.llm_providers import builtin_providers
+
+    for name, provider in builtin_providers().items():
+        register(name, provider)

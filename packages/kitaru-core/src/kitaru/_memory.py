@@ -26,6 +26,7 @@ from kitaru.backend import (
     LeaseRecord,
     LogRecord,
     NotFoundError,
+    SecretRecord,
     WaitNotPendingError,
     WaitRecord,
     WaitResolution,
@@ -48,6 +49,7 @@ class MemoryBackend(Backend):
         self._waits: dict[str, dict[str, WaitRecord]] = {}
         self._artifacts: dict[str, ArtifactRecord] = {}
         self._logs: dict[str, list[LogRecord]] = {}
+        self._secrets: dict[str, SecretRecord] = {}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -377,6 +379,38 @@ class MemoryBackend(Backend):
             return copy.deepcopy(
                 WaitResolution(wait=wait, execution=record, should_continue=should_continue)
             )
+
+    # -- secrets ----------------------------------------------------------------------------
+
+    def _secret(self, name_or_id: str) -> SecretRecord:
+        for secret in self._secrets.values():
+            if secret.secret_id == name_or_id:
+                return secret
+        if name_or_id in self._secrets:
+            return self._secrets[name_or_id]
+        raise NotFoundError(f"Secret '{name_or_id}' was not found.")
+
+    def put_secret(self, secret: SecretRecord) -> SecretRecord:
+        with self._lock:
+            old = self._secrets.get(secret.name)
+            if old is not None:
+                secret = replace(secret, secret_id=old.secret_id, created_at=old.created_at)
+            self._secrets[secret.name] = copy.deepcopy(secret)
+            return copy.deepcopy(secret)
+
+    def get_secret(self, name_or_id: str) -> SecretRecord:
+        with self._lock:
+            return copy.deepcopy(self._secret(name_or_id))
+
+    def list_secrets(self) -> list[SecretRecord]:
+        with self._lock:
+            return copy.deepcopy(sorted(self._secrets.values(), key=lambda s: s.name))
+
+    def delete_secret(self, name_or_id: str) -> SecretRecord:
+        with self._lock:
+            secret = self._secret(name_or_id)
+            del self._secrets[secret.name]
+            return secret
 
     # -- artifacts, metadata, logs ----------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from pathlib import PurePath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -169,6 +170,10 @@ def to_jsonable(value: Any) -> Any:
         return out
     if isinstance(value, enum.Enum):
         return value.value
+    if hasattr(value, "model_dump") and callable(value.model_dump):  # pydantic models
+        return to_jsonable(value.model_dump(mode="json"))
+    if isinstance(value, PurePath):
+        return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Mapping):

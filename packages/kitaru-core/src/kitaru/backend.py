@@ -54,6 +54,7 @@ __all__ = [
     "LogRecord",
     "NotFoundError",
     "Payload",
+    "SecretRecord",
     "SourceRef",
     "WaitNotPendingError",
     "WaitRecord",
@@ -280,6 +281,17 @@ class ArtifactRecord:
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretRecord:
+    """A named set of ``KEY=value`` pairs (credentials for ``llm()`` and user code)."""
+
+    secret_id: str
+    name: str
+    values: Mapping[str, str] = field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -516,6 +528,25 @@ class Backend(ABC):
         limit: int | None = None,
     ) -> list[LogRecord]:
         """Log lines in the order they were appended, optionally filtered, first ``limit``."""
+
+    # -- secrets ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def put_secret(self, secret: SecretRecord) -> SecretRecord:
+        """Create the secret, or replace the values of the one with the same ``name``
+        (keeping its ``secret_id`` and ``created_at``). Returns the stored record."""
+
+    @abstractmethod
+    def get_secret(self, name_or_id: str) -> SecretRecord:
+        """The secret with this id, else this name; :class:`NotFoundError` if neither."""
+
+    @abstractmethod
+    def list_secrets(self) -> list[SecretRecord]:
+        """Every secret, sorted by name."""
+
+    @abstractmethod
+    def delete_secret(self, name_or_id: str) -> SecretRecord:
+        """Delete and return the secret (exact id, else exact name); :class:`NotFoundError`."""
 
     def count_children(self, exec_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         """``{exec_id: (number of calls, number of artifacts)}`` for existing executions.

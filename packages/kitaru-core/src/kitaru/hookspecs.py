@@ -20,6 +20,7 @@ hookspec = pluggy.HookspecMarker("kitaru")
 
 __all__ = [
     "hookspec",
+    "kitaru_add_hookspecs",
     "kitaru_checkpoint_recorded",
     "kitaru_execution_finished",
     "kitaru_execution_started",
@@ -32,6 +33,16 @@ __all__ = [
     "kitaru_wait_created",
     "kitaru_wait_resolved",
 ]
+
+
+@hookspec(historic=True)
+def kitaru_add_hookspecs(pluginmanager: Any) -> None:
+    """Add the hookspecs of a host package (the CLI's ``kitaru_register_commands``, the MCP
+    server's ``kitaru_register_mcp_tools``): call ``pluginmanager.add_hookspecs(module)``.
+
+    Historic: called for every plugin as it is registered, before the manager checks that
+    every implemented hook has a spec, so plugins of those hosts need no ``optionalhook``.
+    """
 
 
 @hookspec

@@ -63,6 +63,7 @@ def build_plugin_manager(*, autoload: bool | None = None) -> pluggy.PluginManage
 
     pm = pluggy.PluginManager("kitaru")
     pm.add_hookspecs(hookspecs)
+    pm.hook.kitaru_add_hookspecs.call_historic(kwargs={"pluginmanager": pm})
     pm.register(_builtin, name="kitaru.builtin")
     if autoload is None:
         autoload = not _env_flag("KITARU_DISABLE_PLUGIN_AUTOLOAD")

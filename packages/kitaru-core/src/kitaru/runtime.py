@@ -4,6 +4,15 @@
 another one in scope (for tests, or to operate two journals from one process).
 """
 
+from kitaru._config import artifact_store_uri, config_dir, store_url
 from kitaru._runtime import Runtime, current_runtime, reset_default_runtime, use_runtime
 
-__all__ = ["Runtime", "current_runtime", "reset_default_runtime", "use_runtime"]
+__all__ = [
+    "Runtime",
+    "artifact_store_uri",
+    "config_dir",
+    "current_runtime",
+    "reset_default_runtime",
+    "store_url",
+    "use_runtime",
+]

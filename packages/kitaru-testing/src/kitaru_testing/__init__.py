@@ -18,6 +18,7 @@ pytest.register_assert_rewrite(
             "_meta",
             "_processes",
             "_records",
+            "_secrets",
             "_threads",
             "_waits",
         )
@@ -32,6 +33,7 @@ from kitaru_testing._records import (  # noqa: E402
     make_call,
     make_execution,
     make_log,
+    make_secret,
     make_wait,
     running,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "make_call",
     "make_execution",
     "make_log",
+    "make_secret",
     "make_wait",
     "running",
 ]

@@ -22,7 +22,7 @@ __all__ = ["CallTests"]
 
 
 class CallTests(ConformanceBase):
-    """save_call, get_calls, get_attempts, find_cached_call."""
+    """save_call, save_attempt, get_calls, get_attempts, find_cached_call."""
 
     def test_save_call_stores_call_attempts_and_artifacts(self, backend: Backend) -> None:
         record = running(backend)
@@ -135,6 +135,53 @@ class CallTests(ConformanceBase):
         assert backend.save_call(record.exec_id, record.epoch, make_call(record.exec_id)) is True
         again = make_call(record.exec_id)  # same key, already completed: still reports it
         assert backend.save_call(record.exec_id, record.epoch, again) is True
+
+    def test_save_attempt_stores_call_attempts_and_flow_rounds(self, backend: Backend) -> None:
+        record = running(backend)
+        exec_id = record.exec_id
+        round_1 = make_attempt(
+            exec_id, None, started_at=at(1), ended_at=at(2), state=CallState.FAILED,
+            failure=make_failure(origin=FailureOrigin.USER_CODE),
+        )
+        unfinished = make_attempt(
+            exec_id, "fetch", number=2, started_at=at(5), ended_at=None, state=CallState.RUNNING
+        )
+        assert backend.save_attempt(exec_id, record.epoch, unfinished) is None
+        assert backend.save_attempt(exec_id, record.epoch, round_1) is None
+        assert backend.get_attempts(exec_id) == [round_1, unfinished]
+        [got_round, _] = backend.get_attempts(exec_id)
+        assert got_round.invocation_id is None
+        assert backend.get_calls(exec_id) == []
+        after = backend.get_execution(exec_id)
+        assert (after.state, after.epoch, after.lease) == (
+            ExecutionState.RUNNING, record.epoch, record.lease
+        )
+
+    def test_save_attempt_is_idempotent_by_attempt_id(self, backend: Backend) -> None:
+        record = running(backend)
+        exec_id = record.exec_id
+        attempt = make_attempt(exec_id, None, started_at=at(1))
+        backend.save_attempt(exec_id, record.epoch, attempt)
+        changed = replace(attempt, number=7, state=CallState.FAILED, failure=make_failure())
+        backend.save_attempt(exec_id, record.epoch, changed)
+        backend.save_call(exec_id, record.epoch, make_call(exec_id), attempts=[changed])
+        assert backend.get_attempts(exec_id) == [attempt]
+        # ... and an attempt first journaled by save_call is kept by save_attempt too.
+        by_call = make_attempt(exec_id, "other", started_at=at(3))
+        backend.save_call(exec_id, record.epoch, make_call(exec_id, "other", seq=1),
+                          attempts=[by_call])
+        backend.save_attempt(exec_id, record.epoch, replace(by_call, number=9))
+        assert backend.get_attempts(exec_id) == [attempt, by_call]
+
+    def test_save_attempt_ids_are_per_execution(self, backend: Backend) -> None:
+        one = running(backend)
+        two = running(backend)
+        first = make_attempt(one.exec_id, None)
+        backend.save_attempt(one.exec_id, one.epoch, first)
+        second = make_attempt(two.exec_id, None, attempt_id=first.attempt_id, number=2)
+        backend.save_attempt(two.exec_id, two.epoch, second)
+        assert backend.get_attempts(one.exec_id) == [first]
+        assert backend.get_attempts(two.exec_id) == [second]
 
     def test_get_calls_orders_by_seq(self, backend: Backend) -> None:
         record = running(backend)

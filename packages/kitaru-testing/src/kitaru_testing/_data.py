@@ -6,15 +6,25 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from kitaru.backend import Backend, ExecutionNotFoundError, ExecutionState, NotFoundError, Payload
+from kitaru.backend import (
+    Backend,
+    CallState,
+    ExecutionNotFoundError,
+    ExecutionState,
+    NotFoundError,
+    Payload,
+)
 
 from kitaru_testing._base import ConformanceBase
 from kitaru_testing._records import (
     BINARY,
     at,
     make_artifact,
+    make_attempt,
+    make_call,
     make_execution,
     make_log,
+    new_id,
     put_in_state,
     running,
 )
@@ -39,7 +49,8 @@ MERGES: list[tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]] = [
 
 
 class DataTests(ConformanceBase):
-    """put_artifact, get_artifact, list_artifacts, merge_metadata, append_logs, get_logs."""
+    """put_artifact, get_artifact, list_artifacts, merge_metadata, append_logs, get_logs,
+    count_children."""
 
     # -- artifacts -------------------------------------------------------------------------
 
@@ -193,3 +204,42 @@ class DataTests(ConformanceBase):
         with pytest.raises(ExecutionNotFoundError):
             backend.append_logs(batch)
         assert backend.get_logs(record.exec_id) == []  # one transaction: all or nothing
+
+    # -- counts ----------------------------------------------------------------------------
+
+    def test_count_children_counts_calls_and_artifacts(self, backend: Backend) -> None:
+        busy = running(backend)
+        idle = backend.create_execution(make_execution())
+        exec_id, epoch = busy.exec_id, busy.epoch
+        done = make_call(exec_id, "a")
+        backend.save_call(exec_id, epoch, done, artifacts=[
+            make_artifact(exec_id, artifact_id=done.output_artifact_id)
+        ])
+        unfinished = make_call(exec_id, "b", seq=1, state=CallState.RUNNING, ended_at=None,
+                               output_artifact_id=None)
+        backend.save_call(exec_id, epoch, unfinished, attempts=[make_attempt(exec_id, "b")])
+        backend.put_artifact(exec_id, epoch, make_artifact(exec_id, invocation_id=None))
+        backend.put_artifact(exec_id, epoch, make_artifact(exec_id, save_type="flow_output"))
+        backend.save_attempt(exec_id, epoch, make_attempt(exec_id, None))
+        backend.append_logs([make_log(exec_id)])
+        got = backend.count_children([exec_id, "ex-missing", idle.exec_id])
+        assert got == {exec_id: (2, 3), idle.exec_id: (0, 0)}
+        assert all(type(n) is int for pair in got.values() for n in pair)
+        assert backend.count_children([idle.exec_id, idle.exec_id]) == {idle.exec_id: (0, 0)}
+
+    def test_count_children_of_nothing(self, backend: Backend) -> None:
+        assert backend.count_children([]) == {}
+        assert backend.count_children(["ex-missing", "ex-other"]) == {}
+
+    def test_count_children_of_many_ids(self, backend: Backend) -> None:
+        records = [running(backend) for _ in range(3)]
+        for n, record in enumerate(records):
+            for k in range(n):
+                backend.put_artifact(record.exec_id, record.epoch, make_artifact(record.exec_id))
+            backend.save_call(record.exec_id, record.epoch, make_call(record.exec_id))
+        ids = [new_id("ex-unknown") for _ in range(1200)]
+        for position, record in zip((0, 650, 1199), records, strict=True):
+            ids[position] = record.exec_id
+        expected = {record.exec_id: (1, n) for n, record in enumerate(records)}
+        assert backend.count_children(ids) == expected
+        assert backend.count_children(tuple(reversed(ids))) == expected

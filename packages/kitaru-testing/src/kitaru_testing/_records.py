@@ -22,6 +22,7 @@ from kitaru.backend import (
     FailureRecord,
     LogRecord,
     Payload,
+    SecretRecord,
     SourceRef,
     WaitRecord,
     WaitState,
@@ -39,6 +40,7 @@ __all__ = [
     "make_execution",
     "make_failure",
     "make_log",
+    "make_secret",
     "make_wait",
     "new_id",
     "populate",
@@ -185,6 +187,19 @@ def make_log(exec_id: str, message: str = "hello", **overrides: Any) -> LogRecor
     }
     fields.update(overrides)
     return LogRecord(**fields)
+
+
+def make_secret(name: str = "openai", **overrides: Any) -> SecretRecord:
+    """A secret with two values."""
+    fields: dict[str, Any] = {
+        "secret_id": new_id("sec"),
+        "name": name,
+        "values": {"OPENAI_API_KEY": "sk-ünï-123", "OPENAI_ORG": "org-1"},
+        "created_at": at(50),
+        "updated_at": at(50),
+    }
+    fields.update(overrides)
+    return SecretRecord(**fields)
 
 
 def running(backend: Backend, **overrides: Any) -> ExecutionRecord:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from kitaru.backend import (
     Backend,
+    CallRecord,
     ExecutionRecord,
     ExecutionState,
+    FencingError,
     LeaseConflictError,
     WaitNotPendingError,
     WaitResolution,
@@ -16,7 +19,7 @@ from kitaru.backend import (
 )
 
 from kitaru_testing._base import ConformanceBase
-from kitaru_testing._records import make_wait, put_in_state, running
+from kitaru_testing._records import make_call, make_failure, make_wait, put_in_state, running
 
 __all__ = ["ThreadRaceTests", "race"]
 
@@ -101,3 +104,36 @@ class ThreadRaceTests(ConformanceBase):
             assert suspended is resolution.should_continue
             expected = ExecutionState.PENDING if suspended else ExecutionState.RUNNING
             assert backend.get_execution(record.exec_id).state is expected
+
+    def test_no_fenced_write_lands_after_the_runner_is_declared_lost(
+        self, backend: Backend
+    ) -> None:
+        """Checkpoint commits racing ``mark_lost``: each commit either is in the journal the
+        moment ``mark_lost`` returns, or raises FencingError; none lands afterwards."""
+        for _ in range(5):
+            record = running(backend)
+            exec_id, epoch = record.exec_id, record.epoch
+            saved: dict[int, list[CallRecord]] = {1: [], 2: []}
+
+            def act(n: int, exec_id: str = exec_id, epoch: int = epoch) -> object:
+                if n == 0:
+                    time.sleep(0.01)  # let the writers get going
+                    assert backend.mark_lost(exec_id, epoch, failure=make_failure())
+                    return backend.get_calls(exec_id)  # what the journal held right then
+                for i in range(10_000):
+                    call = make_call(exec_id, f"w{n}_{i}", seq=n * 10_000 + i)
+                    try:
+                        backend.save_call(exec_id, epoch, call)
+                    except FencingError:
+                        return i
+                    saved[n].append(call)
+                raise AssertionError("the writer was never fenced")
+
+            outcomes = race(3, act)
+            assert not any(isinstance(o, BaseException) for o in outcomes.values()), outcomes
+            at_mark_lost = outcomes[0]
+            final = backend.get_calls(exec_id)
+            assert final == at_mark_lost
+            assert sorted(final, key=lambda c: c.seq) == sorted(
+                saved[1] + saved[2], key=lambda c: c.seq
+            )

@@ -10,11 +10,13 @@ from kitaru.backend import (
     Backend,
     ExecutionNotFoundError,
     ExecutionState,
+    FencingError,
     NotFoundError,
     WaitNotPendingError,
     WaitResolution,
     WaitState,
 )
+from kitaru.errors import KitaruStateError
 
 from kitaru_testing._base import ConformanceBase
 from kitaru_testing._records import (
@@ -71,6 +73,22 @@ class WaitTests(ConformanceBase):
         assert got.wait_id == wait.wait_id
         assert (got.state, got.value) == (WaitState.RESOLVED, "go")
         assert backend.get_waits(record.exec_id) == [got]
+
+    def test_create_wait_refuses_a_wait_id_used_by_another_name(self, backend: Backend) -> None:
+        record = running(backend)
+        first = backend.create_wait(record.exec_id, record.epoch, make_wait(record.exec_id))
+        before = snapshot(backend, record.exec_id)
+        clash = make_wait(record.exec_id, "other", wait_id=first.wait_id)
+        with pytest.raises(KitaruStateError) as info:
+            backend.create_wait(record.exec_id, record.epoch, clash)
+        assert not isinstance(info.value, FencingError)
+        assert info.value.exec_id == record.exec_id
+        assert snapshot(backend, record.exec_id) == before
+        # Nothing is broken: the stored name still comes back, and a fresh id is taken.
+        again = make_wait(record.exec_id, first.name, question="asked again")
+        assert backend.create_wait(record.exec_id, record.epoch, again) == first
+        other = make_wait(record.exec_id, "other")
+        assert backend.create_wait(record.exec_id, record.epoch, other) == other
 
     def test_wait_names_are_per_execution(self, backend: Backend) -> None:
         one = running(backend)

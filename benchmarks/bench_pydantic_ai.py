@@ -1,0 +1,223 @@
+"""Overhead of ``kp.wrap`` per model request, on a SQLite journal (FULL and NORMAL).
+
+Inside one ``@checkpoint`` of a flow, the same FunctionModel agent runs ``--runs`` times in
+three ways: ``plain`` (unwrapped: PydanticAI only, nothing journaled), ``wrapped`` (the
+default: every model request and tool call a journaled child event, with tracking metadata
+and its prompt/response or args/result artifacts) and ``lean`` (wrapped with
+``CaptureConfig(mode="metadata_only")`` for model requests and tools: journaled and tracked in
+metadata, no artifacts). All are driven the same way (``await agent.run()`` on one event
+loop), so the differences are what the adapter adds.
+Workloads: ``1req`` (the model answers at once: one request per run) and ``5req`` (four turns
+that each call a no-op tool, then the answer: five requests and four tool calls per run).
+
+Every (mode, repetition) runs in its own child process on a fresh journal, after a warm-up
+run of each case; repetitions alternate between the modes. Prints, per workload and mode,
+ms per run and per model request (median of the repetitions) and the overhead per model
+request of ``wrapped`` and ``lean`` over ``plain``.
+
+Usage::
+
+    bench_pydantic_ai.py [--runs 40] [--reps 3] [--dir BASE] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+MODES = ("FULL", "NORMAL")
+WORKLOADS = {"1req": 1, "5req": 5}
+
+
+def _child(mode: str, runs: int, base: Path) -> dict[str, Any]:
+    os.environ["KITARU_SQLITE_SYNCHRONOUS"] = mode  # read when the journal engine is created
+    import asyncio
+    import time
+
+    import kitaru_pydantic_ai as kp
+    from kitaru import checkpoint, flow
+    from kitaru.runtime import Runtime, use_runtime
+    from pydantic_ai import Agent
+    from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
+    from pydantic_ai.models.function import FunctionModel
+
+    def agent_for(requests: int) -> Agent[None, str]:
+        def model(messages: list[Any], info: Any) -> ModelResponse:
+            turn = sum(1 for m in messages if m.kind == "response")
+            if turn < requests - 1:
+                return ModelResponse(parts=[ToolCallPart("noop", {"i": turn})])
+            return ModelResponse(parts=[TextPart("done")])
+
+        agent = Agent(FunctionModel(model), name=f"bench{requests}")
+
+        @agent.tool_plain
+        def noop(i: int) -> int:
+            return i
+
+        return agent
+
+    agents: dict[str, Any] = {}
+    lean = kp.CaptureConfig(mode="metadata_only")
+    for key, requests in WORKLOADS.items():
+        plain = agent_for(requests)
+        agents[f"{key}/plain"] = plain
+        agents[f"{key}/wrapped"] = kp.wrap(plain)
+        agents[f"{key}/lean"] = kp.wrap(
+            plain, name=f"lean{requests}", model_capture_config=lean, tool_capture_config=lean
+        )
+
+    @checkpoint
+    def measure(case: str, n: int) -> float:
+        agent = agents[case]
+
+        async def loop() -> float:
+            start = time.perf_counter()
+            for _ in range(n):
+                await agent.run("go")
+            return time.perf_counter() - start
+
+        return asyncio.run(loop())
+
+    @flow
+    def bench(n: int) -> dict[str, float]:
+        for case in agents:  # warm-up: imports, schema and adapter caches, the journal
+            measure(case, 2)
+        return {case: measure(case, n) for case in agents}
+
+    runtime = Runtime.from_urls(f"sqlite:///{base / 'journal.db'}", str(base / "artifacts"))
+    with use_runtime(runtime):
+        handle = bench.run(runs)
+        seconds = handle.wait(timeout=600)
+        # Journal writes the adapter made per case: every event and artifact is one commit.
+        per_call: dict[str, int] = {}
+        for artifact in runtime.backend.list_artifacts(handle.exec_id):
+            if artifact.invocation_id and artifact.save_type in ("event", "manual"):
+                per_call[artifact.invocation_id] = per_call.get(artifact.invocation_id, 0) + 1
+    runtime.close()
+    ids = ["measure"] + [f"measure_{i}" for i in range(2, 2 * len(agents) + 1)]
+    writes = {case: per_call.get(ids[len(agents) + i], 0) for i, case in enumerate(agents)}
+    return {"seconds": seconds, "writes": writes, "fsync_ms": _raw_commit_ms(base)}
+
+
+def _raw_commit_ms(base: Path, n: int = 200) -> float:
+    """The disk's floor: one-row commits on a WAL SQLite file with synchronous=FULL."""
+    import sqlite3
+    import time
+
+    db = sqlite3.connect(base / "raw.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (v INTEGER)")
+    start = time.perf_counter()
+    for i in range(n):
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t VALUES (?)", (i,))
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return elapsed / n * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--dir", default=None, help="base folder (a real disk, not tmpfs)")
+    ap.add_argument("--json", default=None, help="also write the figures here")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child, args.runs, Path(args.dir))))
+        return
+    base = Path(tempfile.mkdtemp(prefix="kitaru-bench-pai-", dir=args.dir))
+    samples: dict[str, dict[str, list[float]]] = {mode: {} for mode in MODES}
+    writes: dict[str, int] = {}
+    fsync: list[float] = []
+    env = dict(os.environ, KITARU_CONFIG_PATH=str(base / "config"))
+    env.pop("KITARU_STORE_URL", None)
+    try:
+        for rep in range(args.reps):
+            for mode in MODES:
+                folder = Path(tempfile.mkdtemp(dir=base))
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        mode,
+                        "--runs",
+                        str(args.runs),
+                        "--dir",
+                        str(folder),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                ).stdout
+                data = json.loads(out.strip().splitlines()[-1])
+                for case, seconds in data["seconds"].items():
+                    samples[mode].setdefault(case, []).append(seconds)
+                writes.update(data["writes"])
+                fsync.append(data["fsync_ms"])
+                print(f"  rep {rep + 1}/{args.reps} {mode} done", file=sys.stderr)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+    result: dict[str, Any] = {
+        "runs": args.runs,
+        "reps": args.reps,
+        "raw_fsync_commit_ms_median": round(statistics.median(fsync), 3),
+        "journal_writes_per_run": {case: n / args.runs for case, n in writes.items()},
+        "modes": {},
+    }
+    print(
+        f"kp.wrap overhead, {args.runs} agent runs per case inside one checkpoint, "
+        f"median of {args.reps} (ms):"
+    )
+    print(
+        f"  raw SQLite FULL one-row commit on this disk (the fsync floor): "
+        f"{statistics.median(fsync):.3f} ms, median of {len(fsync)} children"
+    )
+    print(
+        "  journal writes per run (events + artifacts, one commit each): "
+        + ", ".join(f"{c} {n / args.runs:g}" for c, n in writes.items() if "plain" not in c)
+    )
+    print(
+        f"  {'workload':8} {'sqlite':7} {'plain/run':>10} {'wrapped/run':>12} "
+        f"{'lean/run':>9} {'wrapped +/req':>14} {'lean +/req':>11}"
+    )
+    for mode in MODES:
+        result["modes"][mode] = {}
+        for key, requests in WORKLOADS.items():
+            ms = {
+                kind: statistics.median(samples[mode][f"{key}/{kind}"]) / args.runs * 1000
+                for kind in ("plain", "wrapped", "lean")
+            }
+            over = {kind: (ms[kind] - ms["plain"]) / requests for kind in ("wrapped", "lean")}
+            result["modes"][mode][key] = {
+                "requests_per_run": requests,
+                **{f"{kind}_ms_per_run": round(v, 3) for kind, v in ms.items()},
+                **{f"{kind}_overhead_ms_per_request": round(v, 3) for kind, v in over.items()},
+                "seconds": {
+                    case: samples[mode][case] for case in samples[mode] if case.startswith(key)
+                },
+            }
+            print(
+                f"  {key:8} {mode:7} {ms['plain']:10.3f} {ms['wrapped']:12.3f} "
+                f"{ms['lean']:9.3f} {over['wrapped']:14.3f} {over['lean']:11.3f}"
+            )
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

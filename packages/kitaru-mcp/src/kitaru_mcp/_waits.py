@@ -1,0 +1,97 @@
+"""Checking a value against a wait's JSON schema before it is sent, with a message an LLM
+can act on. Core validates the full schema again when the wait is resolved; this pre-check
+covers the top-level JSON type, which is what a model most often gets wrong (``"5"`` for
+``5``, ``"true"`` for ``true``), and says exactly what to send instead."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kitaru.errors import KitaruWaitValidationError
+
+__all__ = ["check_value", "json_type_of"]
+
+_JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
+
+
+def json_type_of(value: Any) -> str:
+    """The JSON type name of a decoded JSON value (``bool`` is ``boolean``, never
+    ``integer``; a float with an integral value counts as ``integer`` too, as in core)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def _allowed_types(schema: Mapping[str, Any]) -> list[str] | None:
+    """The top-level JSON types ``schema`` allows, or ``None`` when it does not say."""
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return [kind]
+    if isinstance(kind, Sequence) and kind and all(isinstance(k, str) for k in kind):
+        return list(kind)
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if isinstance(branches, Sequence) and branches:
+        out: list[str] = []
+        for branch in branches:
+            if not isinstance(branch, Mapping) or "$ref" in branch:
+                return None
+            sub = _allowed_types(branch)
+            if sub is None:
+                return None
+            out.extend(t for t in sub if t not in out)
+        return out
+    return None
+
+
+def _matches(actual: str, allowed: Sequence[str]) -> bool:
+    if actual in allowed:
+        return True
+    return actual == "integer" and "number" in allowed
+
+
+def check_value(wait_name: str, schema: Mapping[str, Any] | None, value: Any) -> None:
+    """Raise :class:`~kitaru.errors.KitaruWaitValidationError` when ``value``'s top-level
+    JSON type is not one ``schema`` allows. Nothing is changed either way."""
+    if not schema:
+        return
+    allowed = _allowed_types(schema)
+    if allowed is None or not all(t in _JSON_TYPES for t in allowed):
+        return
+    actual = json_type_of(value)
+    if _matches(actual, allowed):
+        return
+    expected = " or ".join(allowed)
+    message = (
+        f"Value for wait '{wait_name}' must be JSON {expected}, got {actual} "
+        f"{json.dumps(value, default=repr)[:200]}."
+    )
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = _missing
+        if decoded is not _missing and _matches(json_type_of(decoded), allowed):
+            message += (
+                f" Pass the JSON value itself ({json.dumps(decoded)}), not a string that "
+                "contains it."
+            )
+    message += f" The wait's schema: {json.dumps(schema, sort_keys=True)[:1000]}."
+    message += " The wait is still pending."
+    raise KitaruWaitValidationError(message)
+
+
+_missing = object()
