@@ -6,7 +6,8 @@ pytest plugins add theirs through ``pytest_addhooks``. Implement them with
 
 Core validates entry-point plugins before the CLI has added these specs, so for now mark the
 implementation ``@kitaru.hookimpl(optionalhook=True)``; otherwise core rejects the plugin as
-implementing an unknown hook.
+implementing an unknown hook. The user documentation is ``docs/operator-guide.md``
+("Extending the CLI").
 """
 
 from __future__ import annotations
