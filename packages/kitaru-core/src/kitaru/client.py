@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -154,10 +153,23 @@ class _Executions:
             failure=failure,
         )
 
-    def _build(self, record: ExecutionRecord, *, full: bool) -> Execution:
+    def _pending_of(self, record: ExecutionRecord) -> builtins.list[WaitRecord]:
+        if record.state.is_finished:
+            return []
+        return [w for w in self._rt.backend.get_waits(record.exec_id)
+                if w.state is WaitState.PENDING]
+
+    def _build(
+        self,
+        record: ExecutionRecord,
+        *,
+        full: bool,
+        pending: builtins.list[WaitRecord] | None = None,
+        counts: tuple[int, int] | None = None,
+    ) -> Execution:
         backend = self._rt.backend
-        waits = backend.get_waits(record.exec_id) if not record.state.is_finished else []
-        pending = [w for w in waits if w.state is WaitState.PENDING]
+        if pending is None:
+            pending = self._pending_of(record)
         status = public_status(record.state, has_pending_wait=bool(pending))
         checkpoints: list[CheckpointCall] = []
         artifacts: list[ArtifactRef] = []
@@ -169,6 +181,9 @@ class _Executions:
             # Child events journaled by adapters are internal; artifacts are what users saved.
             arts = [a for a in arts if a.save_type != "event"]
             artifacts = [self._artifact_ref(a, by_inv) for a in arts]
+            by_call: dict[str | None, list[ArtifactRef]] = {}
+            for record_, ref in zip(arts, artifacts, strict=True):
+                by_call.setdefault(record_.invocation_id, []).append(ref)
             attempts: dict[str | None, list[AttemptRecord]] = {}
             for attempt in backend.get_attempts(record.exec_id):
                 attempts.setdefault(attempt.invocation_id, []).append(attempt)
@@ -195,16 +210,13 @@ class _Executions:
                         if call.state is CallState.FAILED
                         else None,
                         attempts=tuple(self._attempt(a, call.name) for a in history),
-                        artifacts=tuple(
-                            a for a in artifacts if a.producing_call == call.name
-                            and any(r.invocation_id == call.invocation_id
-                                    for r in arts if r.artifact_id == a.artifact_id)
-                        ),
+                        artifacts=tuple(by_call.get(call.invocation_id, ())),
                         cached_from=call.cached_from,
                         overridden=call.overridden,
                     )
                 )
-        counts = (len(checkpoints), len(artifacts)) if full else None
+        if full:
+            counts = (len(checkpoints), len(artifacts))
         failure = None
         if record.state is ExecutionState.FAILED:
             failure = _failure(record.failure) or FailureInfo(
@@ -259,24 +271,21 @@ class _Executions:
             states=states,
             limit=limit if exact else None,
         )
-        out: builtins.list[Execution] = []
+        selected: builtins.list[tuple[ExecutionRecord, builtins.list[WaitRecord]]] = []
         for row in rows:
             if row.state is ExecutionState.RUNNING:
                 row = _liveness.reap(backend, row)
-            item = self._build(row, full=False)
-            if wanted is not None and item.status is not wanted:
+            pending = self._pending_of(row)
+            status = public_status(row.state, has_pending_wait=bool(pending))
+            if wanted is not None and status is not wanted:
                 continue
-            out.append(item)
-            if limit is not None and len(out) >= limit:
+            selected.append((row, pending))
+            if limit is not None and len(selected) >= limit:
                 break
-        counts = backend.count_children([e.exec_id for e in out])
+        counts = backend.count_children([row.exec_id for row, _ in selected])
         return [
-            dataclasses.replace(
-                e,
-                checkpoint_count=counts.get(e.exec_id, (0, 0))[0],
-                artifact_count=counts.get(e.exec_id, (0, 0))[1],
-            )
-            for e in out
+            self._build(row, full=False, pending=pending, counts=counts.get(row.exec_id, (0, 0)))
+            for row, pending in selected
         ]
 
     def latest(
