@@ -19,8 +19,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                     "body": body})
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.requests.append({"path": self.path, "headers": headers, "body": body})
         if self.server.fail:
             self._send(500, {"error": {"message": "upstream exploded", "type": "server_error"}})
             return

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pytest
-
 import kitaru
+import pytest
 from kitaru import KitaruClient, checkpoint, flow
 from kitaru._model_registry import register_alias
 from kitaru.errors import (

@@ -6,9 +6,8 @@ import json
 import stat
 from pathlib import Path
 
-import pytest
-
 import kitaru
+import pytest
 from kitaru import KitaruClient
 from kitaru.errors import (
     KitaruFeatureNotAvailableError,

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from kitaru import KitaruClient
 from kitaru._runtime import Runtime, use_runtime
 

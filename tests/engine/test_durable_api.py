@@ -7,7 +7,6 @@ import asyncio
 import time
 
 import pytest
-
 from kitaru import FlowHandle, KitaruClient, flow, wait
 from kitaru.durable import ajournaled, in_checkpoint, in_flow, journaled, run_as_checkpoint
 from kitaru.errors import KitaruContextError

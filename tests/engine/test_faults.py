@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from kitaru import KitaruClient
 from kitaru._runtime import Runtime, use_runtime
 from kitaru.artifacts import LocalArtifactStore
@@ -35,4 +34,4 @@ def test_lost_commit_acknowledgement_is_idempotent(tmp_path: Path, when: str) ->
     expected_runs = ["add(1,1)", "add(2,2)", "double(4)"]
     if when == "before":
         expected_runs.insert(2, "add(2,2)")  # not committed the first time: runs again
-    assert fb.CALLS == expected_runs
+    assert expected_runs == fb.CALLS

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import kitaru
+import pytest
 from kitaru import KitaruClient, checkpoint, flow
 from kitaru.errors import (
     KitaruContextError,

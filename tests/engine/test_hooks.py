@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from kitaru import KitaruClient, hookimpl
 from kitaru._runtime import Runtime, use_runtime
 from kitaru.artifacts import LocalArtifactStore

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from kitaru import FlowHandle, KitaruClient
 
 from . import flows_basic as fb

@@ -14,7 +14,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from kitaru import FlowHandle, KitaruClient, checkpoint, flow
 from kitaru._clock import utcnow
 from kitaru._source import source_of

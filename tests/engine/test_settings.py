@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import kitaru
+import pytest
 from kitaru import KitaruClient, checkpoint, flow
 from kitaru.errors import KitaruUsageError
 

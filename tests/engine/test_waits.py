@@ -7,9 +7,8 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 import kitaru
+import pytest
 from kitaru import KitaruClient, checkpoint, flow, wait
 from kitaru.errors import (
     KitaruContextError,

@@ -112,3 +112,12 @@ def test_core_and_typing_tests_pass_mypy_strict() -> None:
         capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_ruff_lint_is_clean() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--output-format", "concise",
+         str(ROOT / "packages" / "kitaru-core"), str(ROOT / "tests"), str(ROOT / "examples")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]

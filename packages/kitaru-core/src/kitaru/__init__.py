@@ -4,8 +4,8 @@ from kitaru._checkpoint import checkpoint
 from kitaru._config import KitaruConfig, configure
 from kitaru._connect import connect
 from kitaru._flow import FlowHandle, flow
-from kitaru._llm import llm
 from kitaru._image import ImageSettings
+from kitaru._llm import llm
 from kitaru._metadata import load, log, save
 from kitaru._stacks import (
     StackInfo,

@@ -44,7 +44,9 @@ def store_url() -> str:
 
     connection = _userconfig.section("connection") or {}
     stored = connection.get("store_url") if isinstance(connection, dict) else None
-    return stored if isinstance(stored, str) and stored else f"sqlite:///{config_dir() / 'kitaru.db'}"
+    if isinstance(stored, str) and stored:
+        return stored
+    return f"sqlite:///{config_dir() / 'kitaru.db'}"
 
 
 def artifact_store_uri() -> str:
@@ -267,9 +269,10 @@ def configure(
         changes["retries"] = None if retries is None else validate_retries(retries, what="Flow")
     if image is not _UNSET:
         changes["image"] = None if image is None else _image_mapping(image)
-    if project is not _UNSET and project is not None:
-        if not isinstance(project, str) or not project.strip():
-            raise KitaruUsageError("project must be a non-empty string.")
+    if project is not _UNSET and project is not None and (
+        not isinstance(project, str) or not project.strip()
+    ):
+        raise KitaruUsageError("project must be a non-empty string.")
     new_layer = replace(layer, **changes)
     set_configured_layer(new_layer)
     return KitaruConfig(

@@ -76,10 +76,10 @@ class FlowContext:
 
     def remember(self, call: CallRecord) -> None:
         with self.lock:
-            if call.state is CallState.COMPLETED or call.invocation_id not in self.recorded:
-                self.recorded[call.invocation_id] = call
-                self.recorded_by_seq[call.seq] = call
-            elif self.recorded[call.invocation_id].state is not CallState.COMPLETED:
+            existing = self.recorded.get(call.invocation_id)
+            # A completed record is never replaced by a failed attempt of the same call.
+            if existing is None or existing.state is not CallState.COMPLETED \
+                    or call.state is CallState.COMPLETED:
                 self.recorded[call.invocation_id] = call
                 self.recorded_by_seq[call.seq] = call
 

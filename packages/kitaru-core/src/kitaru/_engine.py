@@ -3,6 +3,7 @@ completed, failed, cancelled or waiting. Heartbeats keep the lease while it runs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -192,10 +193,9 @@ def _drain(ctx: FlowContext) -> None:
         future.cancel()
     for future in futures:
         if not future.cancelled():
-            try:
+            # The flow's own outcome is what counts; a settled future's error is journaled.
+            with contextlib.suppress(BaseException):
                 future.exception()
-            except BaseException:  # noqa: S110 - the flow's own outcome is what counts
-                pass
 
 
 def _journal_round(ctx: FlowContext, number: int, failure: FailureRecord) -> None:

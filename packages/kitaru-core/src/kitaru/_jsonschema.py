@@ -7,8 +7,7 @@ prefixItems, anyOf/oneOf/allOf, $ref into $defs, min/max (length, items, value).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _TYPES: dict[str, Callable[[Any], bool]] = {
@@ -60,9 +59,8 @@ def _check(schema: Mapping[str, Any], value: Any, path: str, root: Mapping[str, 
     if "enum" in schema and value not in schema["enum"]:
         out.append(f"{path}: expected one of {schema['enum']!r}, got {value!r}")
     for key in ("anyOf", "oneOf"):
-        if key in schema:
-            if not any(not errors_in(s, value, root) for s in schema[key]):
-                out.append(f"{path}: {_describe(value)} matches none of the allowed shapes")
+        if key in schema and not any(not errors_in(s, value, root) for s in schema[key]):
+            out.append(f"{path}: {_describe(value)} matches none of the allowed shapes")
     for sub in schema.get("allOf", []):
         _check(sub, value, path, root, out)
     if isinstance(value, str):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from pathlib import PurePath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from kitaru._status import ExecutionStatus

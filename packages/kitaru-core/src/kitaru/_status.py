@@ -18,7 +18,9 @@ class ExecutionStatus(enum.StrEnum):
 
     @property
     def is_finished(self) -> bool:
-        return self in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED)
+        return self in (
+            ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED
+        )
 
 
 ExecutionStatus.__module__ = "kitaru.client"

@@ -68,8 +68,9 @@ def _validate_args(name: Any, question: Any, timeout: Any, metadata: Any) -> Non
 
 
 def _interactive() -> bool:
-    from kitaru._config import parse_bool
     import os
+
+    from kitaru._config import parse_bool
 
     if os.environ.get("KITARU_NO_PROMPT") and parse_bool(
         os.environ["KITARU_NO_PROMPT"], source="KITARU_NO_PROMPT"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pydantic
 import pytest
-
 from kitaru._payloads import decode, encode
 from kitaru._runtime import load_serializers
 from kitaru.artifacts import LocalArtifactStore
