@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from kitaru import _config
 from kitaru._runtime import Runtime, reset_default_runtime, use_runtime
 from kitaru.artifacts import LocalArtifactStore

@@ -208,13 +208,12 @@ def test_run_wait_input_logs_replay(kitaru_exe, flow_file: Path) -> None:
 
 
 def test_run_with_wait_and_follow(kitaru_exe, flow_file: Path, tmp_path: Path) -> None:
-    from conftest import KITARU
-
+    kitaru_script = Path(sys.executable).with_name("kitaru")  # the console script
     env = kitaru_exe.env
 
     def start(*args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [str(KITARU), *args],
+            [str(kitaru_script), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

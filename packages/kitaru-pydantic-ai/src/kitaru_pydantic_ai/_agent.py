@@ -1,0 +1,277 @@
+"""``kp.wrap(agent)``: a PydanticAI wrapper agent whose runs are durable inside a flow.
+
+* Outside a flow the wrapped agent is the plain agent: every call is forwarded untouched.
+* Inside a checkpoint each run gets :class:`~kitaru_pydantic_ai._engine.KitaruDurability`:
+  model requests and tool calls are journaled child events (replayed after a restart) and
+  tracked in the checkpoint's metadata.
+* ``run()`` / ``run_sync()`` called in the flow body run inside one synthetic ``llm_call``
+  checkpoint ``<agent>_agent_run_<n>`` that may wait (for :func:`~kitaru_pydantic_ai.hitl_tool`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from kitaru.durable import ajournaled, in_checkpoint, in_flow, run_as_checkpoint
+from kitaru.errors import KitaruUsageError
+from pydantic import TypeAdapter
+from pydantic_ai.agent import AbstractAgent, AgentRun, WrapperAgent
+from pydantic_ai.durable_exec import replay_scope
+from pydantic_ai.models import Model
+from pydantic_ai.run import AgentRunResult
+
+from kitaru_pydantic_ai._capture import CaptureConfig, CapturePolicy
+from kitaru_pydantic_ai._engine import ActiveRun, KitaruDurability, active_run
+from kitaru_pydantic_ai._tracker import RunTracker, tracked_handler
+
+__all__ = ["KitaruAgent", "normalize_name", "wrap"]
+
+T = TypeVar("T")
+_DUPLICATE_ID = "is used twice"
+
+
+def normalize_name(raw: str | None) -> str:
+    """Non-word runs become ``_``, leading/trailing ``_`` are trimmed; empty means ``agent``."""
+    return re.sub(r"\W+", "_", raw or "").strip("_") or "agent"
+
+
+async def _new_identity() -> dict[str, str]:
+    return {"run_id": str(uuid.uuid4()), "run_label": secrets.token_hex(4)}
+
+
+class KitaruAgent(WrapperAgent[Any, Any]):
+    """A wrapped agent (see :func:`wrap`). Use it exactly like the agent it wraps."""
+
+    def __init__(
+        self,
+        wrapped: AbstractAgent[Any, Any],
+        *,
+        name: str | None = None,
+        tool_capture_config: CaptureConfig | None = None,
+        tool_capture_config_by_name: Mapping[str, CaptureConfig | None] | None = None,
+        model_capture_config: CaptureConfig | None = None,
+    ) -> None:
+        super().__init__(wrapped)
+        self.kitaru_name = normalize_name(name or wrapped.name)
+        self._policy = CapturePolicy(
+            tool_capture_config, tool_capture_config_by_name, model_capture_config
+        )
+        self._durability = KitaruDurability(name=self.kitaru_name)
+        self._override_model: ContextVar[Model | None] = ContextVar(
+            f"kitaru_override_model_{self.kitaru_name}", default=None
+        )
+
+    def __repr__(self) -> str:
+        return f"<KitaruAgent {self.kitaru_name} wrapping {self.wrapped!r}>"
+
+    # -- entry points ----------------------------------------------------------------------
+
+    async def run(self, user_prompt: Any = None, **kwargs: Any) -> AgentRunResult[Any]:
+        """Like ``Agent.run``; in the flow body it runs as checkpoint ``<agent>_agent_run_<n>``
+        (on a worker thread with its own event loop, so the flow's loop stays free)."""
+        if in_flow() and not in_checkpoint():
+            return await asyncio.to_thread(
+                self._as_checkpoint, lambda: self._run_on_new_loop(user_prompt, kwargs), kwargs
+            )
+        if in_checkpoint():
+            kwargs = self._with_tracked_handler(kwargs)
+        return await super().run(user_prompt, **kwargs)
+
+    def run_sync(self, user_prompt: Any = None, **kwargs: Any) -> AgentRunResult[Any]:
+        """Like ``Agent.run_sync``; in the flow body it runs as checkpoint
+        ``<agent>_agent_run_<n>``."""
+        if not in_flow():
+            return super().run_sync(user_prompt, **kwargs)
+        if not in_checkpoint():
+            return self._as_checkpoint(lambda: self._run_on_new_loop(user_prompt, kwargs), kwargs)
+        return self._run_on_new_loop(user_prompt, kwargs)
+
+    def _run_on_new_loop(self, user_prompt: Any, kwargs: dict[str, Any]) -> AgentRunResult[Any]:
+        # Flow code runs on threads that end with the execution: run each agent run on an event
+        # loop of its own that is closed afterwards (``Agent.run_sync`` would leave one open per
+        # thread).
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(super().run(user_prompt, **self._with_tracked_handler(kwargs)))
+        return super().run_sync(user_prompt, **kwargs)  # a loop runs here: PydanticAI reports it
+
+    def _with_tracked_handler(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Time the run's event stream handler (the per-run one, else the agent's)."""
+        handler = kwargs.get("event_stream_handler") or self.wrapped.event_stream_handler
+        if handler is None:
+            return kwargs
+        return {**kwargs, "event_stream_handler": tracked_handler(handler)}
+
+    @contextmanager
+    def override(self, **kwargs: Any) -> Iterator[None]:
+        """Like ``Agent.override``. An overriding ``Model`` instance is registered with the
+        run's durability capability (journal names ``<agent>__model.request.override``)."""
+        model = kwargs.get("model")
+        token = self._override_model.set(model if isinstance(model, Model) else None)
+        try:
+            with super().override(**kwargs):
+                yield
+        finally:
+            self._override_model.reset(token)
+
+    @asynccontextmanager
+    async def iter(
+        self, user_prompt: Any = None, **kwargs: Any
+    ) -> AsyncIterator[AgentRun[Any, Any]]:
+        """Every kind of run goes through here: durable inside a checkpoint, plain outside."""
+        if not in_checkpoint():
+            if in_flow():
+                raise KitaruUsageError(
+                    f"Agent '{self.kitaru_name}': iter()/run_stream() in the flow body are not "
+                    "durable. Call run() or run_sync() there (each becomes a checkpoint), or "
+                    "call iter()/run_stream() inside a @checkpoint."
+                )
+            async with super().iter(user_prompt, **kwargs) as plain_run:
+                yield plain_run
+            return
+        identity = await ajournaled(f"pydantic_ai:{self.kitaru_name}.run", _new_identity)
+        tracker = RunTracker(
+            agent_name=self.kitaru_name, run_label=identity["run_label"], policy=self._policy
+        )
+        token = active_run().set(ActiveRun(self.kitaru_name, identity["run_id"], tracker))
+        capabilities = [
+            *(kwargs.pop("capabilities", None) or ()),
+            self._capability_for(kwargs.get("model")),
+        ]
+        error: BaseException | None = None
+        try:
+            with replay_scope():
+                async with super().iter(
+                    user_prompt, capabilities=capabilities, **kwargs
+                ) as agent_run:
+                    yield agent_run
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            active_run().reset(token)
+            tracker.run_ended(error)
+            tracker.flush()
+
+    def _capability_for(self, run_model: Any) -> KitaruDurability:
+        """Model *instances* chosen per run or by ``override`` are registered by key: events
+        run in this process, so the instance itself is used (PydanticAI would otherwise refuse
+        an instance it cannot rebuild on a remote worker)."""
+        models: dict[str, Model] = {}
+        if isinstance(run_model, Model):
+            models["run"] = run_model
+        override = self._override_model.get()
+        if override is not None:
+            models["override"] = override
+        if not models:
+            return self._durability
+        return KitaruDurability(name=self.kitaru_name, models=models)
+
+    # -- the synthetic checkpoint ----------------------------------------------------------
+
+    def _as_checkpoint(
+        self, body: Callable[[], AgentRunResult[Any]], kwargs: Mapping[str, Any]
+    ) -> AgentRunResult[Any]:
+        adapter = _result_adapter(kwargs.get("output_type") or self.wrapped.output_type)
+
+        def as_json() -> Any:
+            # The checkpoint records the result's public JSON form; live and replayed calls
+            # both rebuild it from there, so they return the same thing.
+            return adapter.dump_python(body(), mode="json")
+
+        data = _run_numbered(as_json, f"{self.kitaru_name}_agent_run")
+        result: AgentRunResult[Any] = adapter.validate_python(data)
+        return result
+
+
+def _run_numbered(body: Callable[[], T], base: str) -> T:
+    """Run ``body`` as checkpoint ``<base>_<n>``, n = 1, 2, ... per flow round.
+
+    Core numbers repeats ``name``, ``name_2`` (no ``_1``) and keeps its per-round counters
+    private, so the first free ``_<n>`` is found by asking: an id already used in this round
+    is refused (before anything runs) with a usage error. Deterministic across restarts,
+    because the flow body calls the agent in the same order.
+    """
+    n = 1
+    while True:
+        try:
+            return run_as_checkpoint(
+                body, name=base, invocation_id=f"{base}_{n}", type="llm_call", allow_waits=True
+            )
+        except KitaruUsageError as exc:
+            if _DUPLICATE_ID not in str(exc):
+                raise
+            n += 1
+
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _result_adapter(output_type: Any) -> TypeAdapter[Any]:
+    """``TypeAdapter(AgentRunResult[T])`` for a plain output type ``T``; ``Any`` for output
+    specs that are not one type (``[str, X]``, ``ToolOutput(...)``, output functions)."""
+    try:
+        adapter = _ADAPTERS.get(output_type)
+    except TypeError:  # unhashable spec
+        output_type, adapter = Any, _ADAPTERS.get(Any)
+    if adapter is not None:
+        return adapter
+    adapter = None
+    if isinstance(output_type, type):
+        try:
+            adapter = TypeAdapter(AgentRunResult[output_type])
+        except Exception:  # a type pydantic cannot describe: keep the output as JSON
+            adapter = None
+    if adapter is None:
+        adapter = TypeAdapter(AgentRunResult[Any])
+    _ADAPTERS[output_type] = adapter
+    return adapter
+
+
+def wrap(
+    agent: AbstractAgent[Any, Any],
+    *,
+    name: str | None = None,
+    tool_capture_config: CaptureConfig | None = None,
+    tool_capture_config_by_name: Mapping[str, CaptureConfig | None] | None = None,
+    model_capture_config: CaptureConfig | None = None,
+) -> KitaruAgent:
+    """Make a PydanticAI agent durable inside Kitaru flows.
+
+    Args:
+        agent: the agent; it must have a model (``Agent(model, ...)``).
+        name: the name used in checkpoint and event ids (default: the agent's name, else
+            ``"agent"``; non-word characters become ``_``).
+        tool_capture_config: how much of each tool call to record (default: everything).
+        tool_capture_config_by_name: per-tool overrides; ``None`` turns a tool's capture off.
+        model_capture_config: how much of each model request to record (default: everything;
+            ``save_args`` / ``save_result`` are the prompt / response artifacts). Capture never
+            changes what is journaled for replay.
+
+    Returns:
+        A :class:`KitaruAgent` to use in place of ``agent``.
+    """
+    if isinstance(agent, KitaruAgent):
+        raise KitaruUsageError(f"Agent '{agent.kitaru_name}' is already wrapped.")
+    if not isinstance(agent, AbstractAgent):
+        raise KitaruUsageError(f"kp.wrap() needs a PydanticAI agent, got {agent!r}.")
+    if agent.model is None:
+        raise KitaruUsageError(
+            "kp.wrap() needs an agent with a model: create it as Agent(model, ...). A model "
+            "given only per run cannot be named in the journal."
+        )
+    return KitaruAgent(
+        agent,
+        name=name,
+        tool_capture_config=tool_capture_config,
+        tool_capture_config_by_name=tool_capture_config_by_name,
+        model_capture_config=model_capture_config,
+    )

@@ -1,0 +1,277 @@
+"""Kitaru as a PydanticAI durable-execution engine (``pydantic_ai.durable_exec``).
+
+:class:`KitaruDurability` is attached to every run of a wrapped agent that happens inside a
+checkpoint. PydanticAI routes each model request (plain or streamed), tool call (function, MCP,
+dynamic toolsets), MCP discovery and capability operation through
+:meth:`_JournalBackend.execute`, which records-or-replays it as a child event of the checkpoint
+with :func:`kitaru.durable.ajournaled`: a restarted checkpoint gets the results of completed
+requests and tool calls from the journal instead of sending them again. A tool's control-flow
+outcome (``ModelRetry``, ``ToolFailed``, ...) is a recorded result too, so the replayed run
+sees what the model saw. Argument validation is deterministic and runs inline (not journaled);
+a tool that raises is not recorded and runs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from kitaru.durable import ajournaled, in_checkpoint
+from kitaru.errors import KitaruUsageError
+from pydantic_ai import DeferredToolRequests, DeferredToolResults, RunContext
+from pydantic_ai.durable_exec import (
+    JSON_CODEC,
+    BaseDurabilityCapability,
+    DurabilityEngineSpec,
+    DurableOperationBackend,
+    DurableOperationId,
+    JournalCallableOperationBackend,
+    ModelRequestId,
+    RoleBasedOperationConfig,
+    ToolsetCallToolId,
+    ToolsetValidateToolArgumentsId,
+    record_durable_unit,
+)
+from pydantic_ai.messages import ModelMessagesTypeAdapter
+
+from kitaru_pydantic_ai._tracker import PendingEvent, RunTracker
+
+__all__ = ["ActiveRun", "KitaruDurability", "ToolCall", "active_run", "current_tool_call"]
+
+DEFERRED_MESSAGE = (
+    "Tool '{tool}' asked to defer its call ({kind}), but deferred tool flows are not "
+    "supported inside a Kitaru checkpoint. Use kp.hitl_tool(...) to ask a human through a "
+    "durable wait, or call kitaru.wait(...) explicitly in the flow."
+)
+_DEFERRED_KINDS = {"approval_required": "ApprovalRequired", "call_deferred": "CallDeferred"}
+HITL_ATTRIBUTE = "__kitaru_hitl__"
+
+
+@dataclass
+class ActiveRun:
+    """The wrapped agent run in progress in this task (set by ``KitaruAgent.iter``)."""
+
+    agent_name: str
+    run_id: str
+    tracker: RunTracker
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolCall:
+    """The tool call whose body is running (what a hitl tool puts in its wait's metadata)."""
+
+    tool_name: str
+    tool_call_id: str | None
+    tool_args: Any
+
+
+_active: ContextVar[ActiveRun | None] = ContextVar("kitaru_pydantic_ai_run", default=None)
+_tool_call: ContextVar[ToolCall | None] = ContextVar("kitaru_pydantic_ai_tool_call", default=None)
+
+
+def active_run() -> ContextVar[ActiveRun | None]:
+    return _active
+
+
+def current_tool_call() -> ToolCall | None:
+    """The tool call being executed in this context, if a wrapped agent runs it."""
+    return _tool_call.get()
+
+
+def _parts(
+    cache_key: tuple[object, ...],
+) -> tuple[list[Any] | None, dict[str, Any] | None, RunContext[Any] | None, Any]:
+    """Pick the messages / tool args / run context / tool out of an operation's cache key.
+
+    The key is documented as opaque hash input, so elements are found by type, not position.
+    """
+    messages = args = ctx = tool = None
+    for item in cache_key:
+        if isinstance(item, RunContext):
+            ctx = ctx or item
+        elif isinstance(item, list) and messages is None:
+            messages = item
+        elif isinstance(item, dict) and args is None:
+            args = item
+        elif hasattr(item, "tool_def") and tool is None:
+            tool = item
+    return messages, args, ctx, tool
+
+
+def _is_hitl(tool: Any, name: str) -> bool:
+    toolset = getattr(tool, "toolset", None)
+    tools = getattr(toolset, "tools", None)
+    if not isinstance(tools, dict):
+        return False
+    original = getattr(tool, "original_name", None) or name
+    found = tools.get(original)
+    return getattr(getattr(found, "function", None), HITL_ATTRIBUTE, None) is not None
+
+
+def _refuse_deferred(payload: Any, tool_name: str) -> None:
+    kind = payload.get("kind") if isinstance(payload, dict) else None
+    if kind in _DEFERRED_KINDS:
+        raise KitaruUsageError(DEFERRED_MESSAGE.format(tool=tool_name, kind=_DEFERRED_KINDS[kind]))
+
+
+class _JournalBackend(JournalCallableOperationBackend[dict[str, Any]]):
+    """Every durable unit is one journaled child event of the current checkpoint."""
+
+    async def execute(
+        self,
+        *,
+        operation_id: DurableOperationId,
+        name: str,
+        body: Callable[[], Awaitable[object]],
+        cache_key: tuple[object, ...],
+        config: dict[str, Any],
+    ) -> object:
+        run = _active.get()
+        if run is None or isinstance(operation_id, ToolsetValidateToolArgumentsId):
+            return await body()
+        event, call = self._begin(run.tracker, operation_id, name, cache_key)
+        executed = False
+
+        async def unit() -> object:
+            nonlocal executed
+            executed = True
+            token = _tool_call.set(call) if call is not None else None
+            try:
+                payload = await body()
+            finally:
+                if token is not None:
+                    _tool_call.reset(token)
+            if call is not None:
+                _refuse_deferred(payload, call.tool_name)
+            return payload
+
+        try:
+            payload = await ajournaled(f"pydantic_ai:{name}", unit)
+        except Exception as exc:
+            if event is not None:
+                run.tracker.failed(event, exc)
+            raise
+        record_durable_unit(executed=executed)
+        if event is not None:
+            prompt = None
+            if (
+                event.type == "llm_call"
+                and executed
+                and event.capture.save_args
+                and event.inputs is not None
+            ):
+                prompt = ModelMessagesTypeAdapter.dump_python(event.inputs, mode="json")
+            run.tracker.finished(event, payload, replayed=not executed, prompt_json=prompt)
+        return payload
+
+    @staticmethod
+    def _begin(
+        tracker: RunTracker,
+        operation_id: DurableOperationId,
+        name: str,
+        cache_key: tuple[object, ...],
+    ) -> tuple[PendingEvent | None, ToolCall | None]:
+        if isinstance(operation_id, ModelRequestId):
+            messages, _, _, _ = _parts(cache_key)
+            event = tracker.model_started(
+                model_name=operation_id.model_name,
+                streaming=operation_id.streaming,
+                prompt=messages,
+            )
+            return event, None
+        if isinstance(operation_id, ToolsetCallToolId):
+            _, args, ctx, tool = _parts(cache_key)
+            tool_name = (ctx.tool_name if ctx is not None else None) or name.rpartition(":")[2]
+            call = ToolCall(
+                tool_name=tool_name,
+                tool_call_id=ctx.tool_call_id if ctx is not None else None,
+                tool_args=args,
+            )
+            event = tracker.tool_started(
+                tool_name=tool_name,
+                toolset_kind=operation_id.toolset_kind,
+                tool_call_id=call.tool_call_id,
+                args=args,
+                hitl=_is_hitl(tool, tool_name),
+            )
+            return event, call
+        return None, None
+
+
+class KitaruDurability(BaseDurabilityCapability[Any]):
+    """The durability capability a wrapped agent's runs get inside a checkpoint."""
+
+    engine_spec = DurabilityEngineSpec(
+        engine_name="Kitaru",
+        durable_unit_noun="journaled event",
+        durable_container_noun="checkpoint",
+        codec=JSON_CODEC,
+        toolset_lifecycles={
+            "function": "enter-always",
+            "mcp": "enter-in-durable-unit",
+            "dynamic": "enter-never",
+        },
+        # Journal keys are the operation name plus an ordinal, so the order must be stable.
+        sequential_tools_in_durable_context=True,
+        tool_config_key="kitaru",
+    )
+
+    def for_agent(self, agent: Any) -> Any:
+        """Bind once per agent (and toolset set) and reuse the bound copy for later runs.
+
+        A wrapped agent's capability is attached per run, and binding wraps every toolset and
+        collects the capability operations, which costs more than a model request's journaling.
+        A bound copy is safe to reuse across runs: PydanticAI reuses a construction-time bound
+        capability for every run of its agent in the same way.
+        """
+        key = (id(agent), tuple(id(t) for t in agent.toolsets))
+        cache: dict[Any, tuple[Any, Any]] = self.__dict__.setdefault("_kitaru_bound", {})
+        hit = cache.get(key)
+        if hit is not None and hit[0] is agent:
+            return hit[1]
+        bound = super().for_agent(agent)
+        cache.clear()  # keep one: the agent (or its toolsets) changed
+        cache[key] = (agent, bound)
+        return bound
+
+    @property
+    def in_durable_context(self) -> bool:
+        return _active.get() is not None and in_checkpoint()
+
+    async def handle_deferred_tool_calls(
+        self, ctx: RunContext[Any], *, requests: DeferredToolRequests
+    ) -> DeferredToolResults | None:
+        """Deferred tools cannot pause a checkpoint: refuse them with a pointer to hitl_tool."""
+        if not self.in_durable_context:
+            return None
+        approvals = [c.tool_name for c in requests.approvals]
+        calls = [c.tool_name for c in requests.calls]
+        kind = " and ".join(
+            k for k, names in (("ApprovalRequired", approvals), ("CallDeferred", calls)) if names
+        )
+        raise KitaruUsageError(
+            DEFERRED_MESSAGE.format(tool="', '".join(approvals + calls), kind=kind)
+        )
+
+    def get_default_run_id(self) -> str | None:
+        run = _active.get()
+        return run.run_id if run is not None else None
+
+    def get_durable_operation_backend(self) -> DurableOperationBackend[Any]:
+        backend = self.__dict__.get("_kitaru_backend")
+        if backend is None or backend[0] != (self.name, self.default_model_id):
+            config: RoleBasedOperationConfig[dict[str, Any]] = RoleBasedOperationConfig(
+                model={}, event={}, capability={}, tool={}
+            )
+            backend = (
+                (self.name, self.default_model_id),
+                _JournalBackend(
+                    agent_name=self.name,
+                    default_model_id=self.default_model_id,
+                    config=config,
+                ),
+            )
+            self.__dict__["_kitaru_backend"] = backend
+        return backend[1]

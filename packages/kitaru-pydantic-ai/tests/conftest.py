@@ -1,0 +1,95 @@
+"""Fixtures for the PydanticAI adapter tests: an isolated config directory per test, the
+in-memory runtime (continuations on threads of this process) and a SQLite runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kitaru import KitaruClient
+from kitaru.artifacts import LocalArtifactStore
+from kitaru.plugins import reset_plugin_manager
+from kitaru.runtime import Runtime, reset_default_runtime, use_runtime
+from kitaru.testing import MemoryBackend
+from pydantic_ai import models
+
+ENV_VARS = (
+    "KITARU_STORE_URL",
+    "KITARU_ARTIFACT_STORE",
+    "KITARU_STACK",
+    "KITARU_CACHE",
+    "KITARU_RETRIES",
+    "KITARU_IMAGE",
+    "KITARU_LOAD_PLUGINS",
+    "KITARU_DISABLE_PLUGIN_AUTOLOAD",
+)
+
+# No test may reach a real model provider.
+models.ALLOW_MODEL_REQUESTS = False
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    config = tmp_path / "kitaru-config"
+    monkeypatch.setenv("KITARU_CONFIG_PATH", str(config))
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KITARU_NO_PROMPT", "1")
+    monkeypatch.setenv(
+        "KITARU_SQLITE_SYNCHRONOUS", os.environ.get("KITARU_SQLITE_SYNCHRONOUS", "NORMAL")
+    )
+    reset_default_runtime()
+    reset_plugin_manager()
+    yield config
+    reset_default_runtime()
+    reset_plugin_manager()
+    _close_main_thread_loop()
+
+
+def _close_main_thread_loop() -> None:
+    """``Agent.run_sync()`` outside a flow leaves its event loop set on the calling thread (that
+    is PydanticAI's behaviour, kept by the wrapper); close it so no test leaks it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:  # none set on this thread
+            return
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def memory_runtime(tmp_path: Path) -> Iterator[Runtime]:
+    runtime = Runtime(
+        backend=MemoryBackend(),
+        artifact_store=LocalArtifactStore(str(tmp_path / "artifacts")),
+        lease_seconds=5,
+    )
+    with use_runtime(runtime):
+        yield runtime
+
+
+@pytest.fixture
+def sqlite_urls(tmp_path: Path) -> tuple[str, str]:
+    return f"sqlite:///{tmp_path / 'journal.db'}", str(tmp_path / "artifacts")
+
+
+def _wait_for_status(exec_id: str, status: str, timeout: float = 30) -> None:
+    client = KitaruClient()
+    deadline = time.monotonic() + timeout
+    while (current := client.executions.get(exec_id).status.value) != status:
+        assert time.monotonic() < deadline, f"execution is {current}, expected {status}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def wait_for_status() -> Callable[..., None]:
+    """``wait_for_status(exec_id, "waiting")``: poll the execution until it reads a status."""
+    return _wait_for_status

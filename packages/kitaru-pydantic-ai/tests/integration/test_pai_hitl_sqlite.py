@@ -1,0 +1,56 @@
+"""Human in the loop across processes on a SQLite journal: the execution suspends on the hitl
+tool's wait, the runner's process exits, and input continues the agent run in a worker
+process without sending the first model request again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from kitaru import FlowHandle, KitaruClient
+from kitaru.runtime import Runtime, use_runtime
+
+SCRIPT = Path(__file__).with_name("pai_hitl_flow.py")
+
+
+@pytest.mark.slow
+def test_hitl_wait_is_answered_from_another_process(
+    tmp_path: Path, sqlite_urls: tuple[str, str], wait_for_status: Callable[..., None]
+) -> None:
+    store, artifacts = sqlite_urls
+    effects = tmp_path / "effects"
+    effects.mkdir()
+    env = dict(os.environ, KITARU_STORE_URL=store, KITARU_ARTIFACT_STORE=artifacts)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(effects)], env=env, capture_output=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    exec_id = (effects / "exec_id").read_text()
+    assert (effects / "model").read_text().split() == ["1"]
+
+    runtime = Runtime.from_urls(store, artifacts, lease_seconds=5)
+    try:
+        with use_runtime(runtime):
+            client = KitaruClient()
+            assert client.executions.get(exec_id).status.value == "waiting"
+            (pending,) = client.executions.pending_waits(exec_id)
+            assert (pending.name, pending.question) == ("refund_ok", "Refund 40 EUR?")
+            assert pending.metadata == {
+                "adapter": "pydantic_ai",
+                "tool_name": "approve_refund",
+                "tool_call_id": "c-7",
+                "tool_args": {"amount": 40, "reason": "late"},
+            }
+            client.executions.input(exec_id, wait="refund_ok", value=True)  # starts a worker
+            wait_for_status(exec_id, "completed", timeout=90)
+            assert FlowHandle(exec_id).wait(timeout=5) == "refund approved: True"
+            (call,) = client.executions.get(exec_id).checkpoints
+            hitl = [e for e in call.metadata["pydantic_ai_events"].values() if e.get("hitl")]
+            assert [(e["tool_name"], e["replayed"]) for e in hitl] == [("approve_refund", False)]
+    finally:
+        runtime.close()
+    assert (effects / "model").read_text().split() == ["1", "2"]

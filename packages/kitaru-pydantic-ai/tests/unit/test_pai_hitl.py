@@ -1,0 +1,177 @@
+"""Human in the loop: a hitl tool suspends the execution on a flow-level wait; input continues
+the agent run without re-sending earlier model requests. Deferred tools are refused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import kitaru_pydantic_ai as kp
+import pytest
+from kitaru import FlowHandle, KitaruClient, flow
+from kitaru.errors import KitaruUsageError, KitaruWaitValidationError
+from kitaru.runtime import Runtime
+from pydantic_ai import Agent, CallDeferred, DeferredToolRequests
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+MODEL_CALLS: list[int] = []
+
+
+def support_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    n = sum(1 for m in messages if m.kind == "response") + 1
+    MODEL_CALLS.append(n)
+    if n == 1:
+        return ModelResponse(
+            parts=[ToolCallPart("approve_refund", {"amount": 40}, tool_call_id="call-1")]
+        )
+    return ModelResponse(parts=[TextPart(f"approved={messages[-1].parts[0].content}")])
+
+
+def _support(name: str, **hitl: object) -> kp.KitaruAgent:
+    agent = Agent(FunctionModel(support_model), name=name)
+
+    @agent.tool_plain
+    @kp.hitl_tool(question="Refund 40 EUR?", schema=bool, **hitl)  # type: ignore[arg-type]
+    def approve_refund(amount: int) -> bool:
+        """Ask a human to approve a refund."""
+        raise AssertionError("the body of a hitl tool does not run inside a flow")
+
+    return kp.wrap(agent)
+
+
+suspending = _support("support", timeout=0.2)  # the runner stops listening after 0.2 s
+listening = _support("listener")  # the default listening window (600 s)
+
+async_agent = Agent(FunctionModel(support_model), name="async_desk")
+
+
+@async_agent.tool_plain
+@kp.hitl_tool(question="Refund 40 EUR?", schema=bool, timeout=0)
+async def approve_refund(amount: int) -> bool:
+    """Ask a human to approve a refund (an async tool)."""
+    raise AssertionError("the body of a hitl tool does not run inside a flow")
+
+
+async_desk = kp.wrap(async_agent)
+
+
+@flow
+def async_tool_flow() -> str:
+    return async_desk.run_sync("I want my money back").output
+
+
+@flow
+def refund_flow() -> str:
+    return suspending.run_sync("I want my money back").output
+
+
+@flow
+def listening_flow() -> str:
+    return listening.run_sync("I want my money back").output
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    MODEL_CALLS.clear()
+
+
+def test_hitl_suspends_then_input_continues_without_resending(
+    memory_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    handle = refund_flow.run()
+    wait_for_status(handle.exec_id, "waiting")
+    deadline = time.monotonic() + 10
+    # The journal's own state turns waiting once the runner stopped listening and suspended.
+    while memory_runtime.backend.get_execution(handle.exec_id).state.value != "waiting":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    client = KitaruClient()
+    (pending,) = client.executions.pending_waits(handle.exec_id)
+    assert (pending.name, pending.question) == ("approve_refund", "Refund 40 EUR?")
+    assert pending.metadata == {
+        "adapter": "pydantic_ai",
+        "tool_name": "approve_refund",
+        "tool_call_id": "call-1",
+        "tool_args": {"amount": 40},
+    }
+    assert MODEL_CALLS == [1]
+    with pytest.raises(KitaruWaitValidationError):
+        client.executions.input(handle.exec_id, wait="approve_refund", value={"no": 1})
+    client.executions.input(handle.exec_id, wait="approve_refund", value=True)
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == "approved=True"
+    assert MODEL_CALLS == [1, 2]  # request 1 was replayed from the journal, not sent again
+    (call,) = client.executions.get(handle.exec_id).checkpoints
+    assert call.invocation_id == "support_agent_run_1"
+    events = sorted(call.metadata["pydantic_ai_events"].values(), key=lambda e: e["sequence_index"])
+    assert [(e["type"], e["replayed"], e.get("hitl")) for e in events] == [
+        ("llm_call", True, None),
+        ("tool_call", False, True),
+        ("llm_call", False, None),
+    ]
+
+
+def test_hitl_input_while_the_runner_listens(
+    memory_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    handle = listening_flow.run()
+    wait_for_status(handle.exec_id, "waiting")
+    KitaruClient().executions.input(handle.exec_id, wait="approve_refund", value=False)
+    assert handle.wait(timeout=30) == "approved=False"
+    assert MODEL_CALLS == [1, 2]
+
+
+def test_async_hitl_tool(memory_runtime: Runtime, wait_for_status: Callable[..., None]) -> None:
+    handle = async_tool_flow.run()
+    wait_for_status(handle.exec_id, "waiting")
+    KitaruClient().executions.input(handle.exec_id, wait="approve_refund", value=True)
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == "approved=True"
+    assert MODEL_CALLS == [1, 2]
+
+
+def _deferring(tool: str) -> Callable[[list[ModelMessage], AgentInfo], ModelResponse]:
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if len(messages) == 1:
+            return ModelResponse(parts=[ToolCallPart(tool, {"amount": 4})])
+        return ModelResponse(parts=[TextPart("done")])
+
+    return model
+
+
+needs_approval = Agent(
+    FunctionModel(_deferring("refund")), name="approver", output_type=[str, DeferredToolRequests]
+)
+external = Agent(FunctionModel(_deferring("later")), name="external")
+
+
+@needs_approval.tool_plain(requires_approval=True)
+def refund(amount: int) -> str:
+    return "refunded"
+
+
+@external.tool_plain
+def later(amount: int) -> str:
+    raise CallDeferred()
+
+
+DEFERRING = {"approval": kp.wrap(needs_approval), "deferred": kp.wrap(external)}
+
+
+@flow
+def deferring(which: str) -> str:
+    try:
+        return str(DEFERRING[which].run_sync("x").output)
+    except KitaruUsageError as exc:
+        return f"KitaruUsageError: {exc}"
+
+
+@pytest.mark.parametrize(
+    ("which", "kind", "tool"),
+    [("approval", "ApprovalRequired", "refund"), ("deferred", "CallDeferred", "later")],
+)
+def test_deferred_tools_raise_a_usage_error(
+    memory_runtime: Runtime, which: str, kind: str, tool: str
+) -> None:
+    message = deferring.run(which).wait(timeout=30)
+    assert message.startswith(f"KitaruUsageError: Tool '{tool}' asked to defer its call ({kind})")
+    assert "kp.hitl_tool(" in message and "kitaru.wait(" in message
