@@ -23,7 +23,15 @@ from kitaru._signals import LeaseLost
 from kitaru.backend import ArtifactRecord, FencingError
 from kitaru.errors import KitaruContextError, KitaruUsageError
 
-__all__ = ["ajournaled", "in_checkpoint", "in_flow", "journaled", "run_as_checkpoint"]
+__all__ = [
+    "ajournaled",
+    "current_exec_id",
+    "current_invocation_id",
+    "in_checkpoint",
+    "in_flow",
+    "journaled",
+    "run_as_checkpoint",
+]
 
 T = TypeVar("T")
 EVENT_SAVE_TYPE = "event"
@@ -39,6 +47,18 @@ def in_checkpoint() -> bool:
     return current_checkpoint() is not None
 
 
+def current_exec_id() -> str | None:
+    """The id of the execution this code runs in (None outside a flow)."""
+    ctx = current_flow()
+    return ctx.exec_id if ctx is not None else None
+
+
+def current_invocation_id() -> str | None:
+    """The invocation id of the checkpoint this code runs in: stable across restarts."""
+    scope = current_checkpoint()
+    return scope.invocation_id if scope is not None else None
+
+
 def run_as_checkpoint(
     fn: Callable[[], T],
     *,
@@ -46,10 +66,13 @@ def run_as_checkpoint(
     invocation_id: str | None = None,
     type: str | None = "llm_call",
     allow_waits: bool = False,
+    numbered: bool = False,
 ) -> T:
     """Run ``fn`` as a checkpoint of the current flow body and return its (recorded) value.
 
-    ``invocation_id`` fixes the id (else the name, numbered on repeats). With ``allow_waits``
+    ``invocation_id`` fixes the id; ``numbered=True`` uses ``<name>_1``, ``<name>_2``, ... (the
+    first not yet used in this run of the flow body); else the id is the name, numbered
+    ``<name>_2``... on repeats like any checkpoint. With ``allow_waits``
     the body may call ``kitaru.wait()``; when that suspends, the checkpoint is not recorded
     and runs again on continuation, replaying its journaled child events.
     """
@@ -59,6 +82,14 @@ def run_as_checkpoint(
         raise KitaruContextError("run_as_checkpoint() can only run inside a @flow.")
     cp: Checkpoint[[], T] = Checkpoint(fn, name=name, type=type, cache=False,
                                        allows_waits=allow_waits)
+    if numbered and invocation_id is None:
+        ctx = current_flow()
+        assert ctx is not None
+        with ctx.lock:
+            n = 1
+            while f"{cp.name}_{n}" in ctx.live:
+                n += 1
+        invocation_id = f"{cp.name}_{n}"
     if invocation_id is None:
         return cp()
     return cp(id=invocation_id)  # type: ignore[call-arg]

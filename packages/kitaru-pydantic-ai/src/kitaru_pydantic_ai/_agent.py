@@ -34,7 +34,6 @@ from kitaru_pydantic_ai._tracker import RunTracker, tracked_handler
 __all__ = ["KitaruAgent", "normalize_name", "wrap"]
 
 T = TypeVar("T")
-_DUPLICATE_ID = "is used twice"
 
 
 def normalize_name(raw: str | None) -> str:
@@ -193,23 +192,9 @@ class KitaruAgent(WrapperAgent[Any, Any]):
 
 
 def _run_numbered(body: Callable[[], T], base: str) -> T:
-    """Run ``body`` as checkpoint ``<base>_<n>``, n = 1, 2, ... per flow round.
-
-    Core numbers repeats ``name``, ``name_2`` (no ``_1``) and keeps its per-round counters
-    private, so the first free ``_<n>`` is found by asking: an id already used in this round
-    is refused (before anything runs) with a usage error. Deterministic across restarts,
-    because the flow body calls the agent in the same order.
-    """
-    n = 1
-    while True:
-        try:
-            return run_as_checkpoint(
-                body, name=base, invocation_id=f"{base}_{n}", type="llm_call", allow_waits=True
-            )
-        except KitaruUsageError as exc:
-            if _DUPLICATE_ID not in str(exc):
-                raise
-            n += 1
+    """Run ``body`` as checkpoint ``<base>_<n>``, n = 1, 2, ... per flow round (deterministic
+    across restarts, because the flow body calls the agent in the same order)."""
+    return run_as_checkpoint(body, name=base, type="llm_call", allow_waits=True, numbered=True)
 
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
