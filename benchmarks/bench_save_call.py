@@ -123,19 +123,33 @@ def main() -> None:
         for rep in range(args.reps):
             for mode in MODES:
                 out = subprocess.run(
-                    [sys.executable, __file__, "--child", mode, "--calls", str(args.calls),
-                     "--dir", str(base)],
-                    check=True, capture_output=True, text=True,
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        mode,
+                        "--calls",
+                        str(args.calls),
+                        "--dir",
+                        str(base),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
                 ).stdout
                 seconds = json.loads(out.strip().splitlines()[-1])["seconds"]
                 per_mode[mode].append(seconds)
-                print(f"  rep {rep + 1}/{args.reps} {mode:6} {args.calls / seconds:8.0f} commits/s",
-                      file=sys.stderr)
+                print(
+                    f"  rep {rep + 1}/{args.reps} {mode:6} {args.calls / seconds:8.0f} commits/s",
+                    file=sys.stderr,
+                )
     finally:
         shutil.rmtree(base, ignore_errors=True)
     result = {}
-    print(f"save_call, {args.calls} commits (call + attempt + inline artifact), "
-          f"median / best of {args.reps}:")
+    print(
+        f"save_call, {args.calls} commits (call + attempt + inline artifact), "
+        f"median / best of {args.reps}:"
+    )
     for mode, runs in per_mode.items():
         median = statistics.median(runs)
         result[mode] = {
@@ -144,8 +158,10 @@ def main() -> None:
             "ms_per_commit_median": round(median / args.calls * 1000, 3),
             "seconds": runs,
         }
-        print(f"  synchronous={mode:6} {args.calls / median:7.0f} /s  (best "
-              f"{args.calls / min(runs):.0f} /s)  {median / args.calls * 1000:.3f} ms per commit")
+        print(
+            f"  synchronous={mode:6} {args.calls / median:7.0f} /s  (best "
+            f"{args.calls / min(runs):.0f} /s)  {median / args.calls * 1000:.3f} ms per commit"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
 

@@ -30,18 +30,16 @@ class DataOps(SqlJournal):
     get_logs."""
 
     def count_children(self, exec_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """Calls and artifacts per execution: per 500 ids, one query for the ids that exist
-        and one grouped count each for calls and artifacts (both served by an index)."""
+        """Calls and artifacts per existing execution: one statement per 500 ids, two
+        correlated counts per execution row (served by the ``calls`` primary key and
+        ``ix_artifacts_exec_id``)."""
         ids = list(dict.fromkeys(exec_ids))
         out: dict[str, tuple[int, int]] = {}
         with self._read() as connection:
             for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                known = connection.execute(sa.select(E.c.exec_id).where(E.c.exec_id.in_(chunk)))
-                n_calls = _counts(connection, calls, chunk)
-                n_artifacts = _counts(connection, R, chunk)
-                for exec_id in known.scalars():
-                    out[exec_id] = (n_calls.get(exec_id, 0), n_artifacts.get(exec_id, 0))
+                statement = _COUNTS.where(E.c.exec_id.in_(ids[start : start + _CHUNK]))
+                for exec_id, n_calls, n_artifacts in connection.execute(statement):
+                    out[exec_id] = (int(n_calls), int(n_artifacts))
         return out
 
     def put_artifact(self, exec_id: str, epoch: int, artifact: ArtifactRecord) -> None:
@@ -125,12 +123,8 @@ class DataOps(SqlJournal):
 #: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters; PostgreSQL 65,535).
 _CHUNK = 500
 
-
-def _counts(connection: sa.Connection, table: sa.Table, ids: list[str]) -> dict[str, int]:
-    """``{exec_id: number of rows}`` of ``table`` for ``ids`` (ids without rows left out)."""
-    statement = (
-        sa.select(table.c.exec_id, sa.func.count())
-        .where(table.c.exec_id.in_(ids))
-        .group_by(table.c.exec_id)
-    )
-    return {exec_id: int(n) for exec_id, n in connection.execute(statement)}
+_COUNTS = sa.select(
+    E.c.exec_id,
+    sa.select(sa.func.count()).where(calls.c.exec_id == E.c.exec_id).scalar_subquery(),
+    sa.select(sa.func.count()).where(R.c.exec_id == E.c.exec_id).scalar_subquery(),
+)

@@ -21,8 +21,8 @@ from kitaru.errors import KitaruStateError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kitaru_backend_sql import _codec as codec
-from kitaru_backend_sql._engine import create_journal_engine, reader
 from kitaru_backend_sql._driver import DriverStatement, UnstorableValueError
+from kitaru_backend_sql._engine import create_journal_engine, reader
 from kitaru_backend_sql._errors import translate_errors, unstorable
 from kitaru_backend_sql._migrate import ensure_schema
 from kitaru_backend_sql._schema import executions, waits
@@ -162,9 +162,7 @@ class SqlJournal:
             raise_fenced(connection, exec_id, epoch)
         return bool(row[0])
 
-    def _bind(
-        self, statement: DriverStatement, rows: Iterable[Mapping[str, Any]]
-    ) -> list[Any]:
+    def _bind(self, statement: DriverStatement, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
         """``statement``'s DB-API parameters for each of ``rows``; values the journal cannot
         store raise :class:`~kitaru.errors.KitaruUsageError` before any transaction starts."""
         try:

@@ -83,9 +83,9 @@ class HotStatements:
         )
         #: Add artifacts (executemany); existing ``artifact_id`` rows are kept.
         self.insert_artifacts = (
-            insert(artifacts).inline().on_conflict_do_nothing(
-                index_elements=[artifacts.c.artifact_id]
-            )
+            insert(artifacts)
+            .inline()
+            .on_conflict_do_nothing(index_elements=[artifacts.c.artifact_id])
         )
         #: Append log lines (executemany, in order).
         self.insert_logs = sa.insert(logs)

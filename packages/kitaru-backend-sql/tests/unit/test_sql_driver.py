@@ -38,9 +38,7 @@ def _rows(backend: SqlBackend, table: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(str(path)) as connection:
         cursor = connection.execute(f"SELECT * FROM {table} ORDER BY rowid")
         names = [d[0] for d in cursor.description]
-        return [
-            tuple(v for n, v in zip(names, row, strict=True) if n != "id") for row in cursor
-        ]
+        return [tuple(v for n, v in zip(names, row, strict=True) if n != "id") for row in cursor]
 
 
 def test_driver_rows_equal_core_rows(pair: tuple[SqlBackend, SqlBackend]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -13,11 +15,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from kitaru.errors import KitaruBackendError
 from kitaru_backend_sql import SqlBackend
-from kitaru_backend_sql._migrate import head_revisions
+from kitaru_backend_sql._migrate import HEAD_REVISION, head_revisions
 from kitaru_backend_sql._schema import metadata
 
 TABLES = {
-    "executions", "calls", "attempts", "waits", "artifacts", "logs", "secrets", "alembic_version"
+    "executions",
+    "calls",
+    "attempts",
+    "waits",
+    "artifacts",
+    "logs",
+    "secrets",
+    "alembic_version",
 }
 
 
@@ -44,6 +53,28 @@ def test_a_fresh_journal_is_migrated_to_head_on_first_use(tmp_path: Path) -> Non
     backend.close()
     assert _revisions(path) == set(head_revisions())
     assert _tables(path) == TABLES
+
+
+def test_head_revision_constant_is_alembics_head() -> None:
+    """``HEAD_REVISION`` lets a current journal open without importing Alembic; it must name
+    the newest migration (bump it with every new one)."""
+    assert head_revisions() == {HEAD_REVISION}
+
+
+def test_opening_a_current_journal_does_not_import_alembic(tmp_path: Path) -> None:
+    url = _url(tmp_path / "kitaru.db")
+    backend = SqlBackend(url)
+    backend.list_executions()  # creates and migrates it (imports Alembic in this process)
+    backend.close()
+    script = f"""
+import sys
+from kitaru_backend_sql import SqlBackend
+backend = SqlBackend({url!r})
+assert backend.list_executions() == []
+loaded = sorted(m for m in ("alembic", "mako") if m in sys.modules)
+assert loaded == [], loaded
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
 
 
 def test_the_migrations_create_exactly_the_schema_the_code_queries(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ from kitaru.plugins import build_plugin_manager, collect
 backends = collect("kitaru_register_backends", pm=build_plugin_manager(), what="backend")
 heavy = sorted(m for m in ("sqlalchemy", "alembic") if m in sys.modules)
 assert heavy == [], heavy
-backend = backends["sqlite"]({str(tmp_path / 'kitaru.db')!r}.join(["sqlite:///", ""]))
+backend = backends["sqlite"]({str(tmp_path / "kitaru.db")!r}.join(["sqlite:///", ""]))
 assert backend.list_executions() == []
 assert "sqlalchemy" in sys.modules
 """

@@ -140,7 +140,11 @@ class CallTests(ConformanceBase):
         record = running(backend)
         exec_id = record.exec_id
         round_1 = make_attempt(
-            exec_id, None, started_at=at(1), ended_at=at(2), state=CallState.FAILED,
+            exec_id,
+            None,
+            started_at=at(1),
+            ended_at=at(2),
+            state=CallState.FAILED,
             failure=make_failure(origin=FailureOrigin.USER_CODE),
         )
         unfinished = make_attempt(
@@ -154,7 +158,9 @@ class CallTests(ConformanceBase):
         assert backend.get_calls(exec_id) == []
         after = backend.get_execution(exec_id)
         assert (after.state, after.epoch, after.lease) == (
-            ExecutionState.RUNNING, record.epoch, record.lease
+            ExecutionState.RUNNING,
+            record.epoch,
+            record.lease,
         )
 
     def test_save_attempt_is_idempotent_by_attempt_id(self, backend: Backend) -> None:
@@ -168,8 +174,9 @@ class CallTests(ConformanceBase):
         assert backend.get_attempts(exec_id) == [attempt]
         # ... and an attempt first journaled by save_call is kept by save_attempt too.
         by_call = make_attempt(exec_id, "other", started_at=at(3))
-        backend.save_call(exec_id, record.epoch, make_call(exec_id, "other", seq=1),
-                          attempts=[by_call])
+        backend.save_call(
+            exec_id, record.epoch, make_call(exec_id, "other", seq=1), attempts=[by_call]
+        )
         backend.save_attempt(exec_id, record.epoch, replace(by_call, number=9))
         assert backend.get_attempts(exec_id) == [attempt, by_call]
 

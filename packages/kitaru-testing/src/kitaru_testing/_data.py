@@ -212,11 +212,15 @@ class DataTests(ConformanceBase):
         idle = backend.create_execution(make_execution())
         exec_id, epoch = busy.exec_id, busy.epoch
         done = make_call(exec_id, "a")
-        backend.save_call(exec_id, epoch, done, artifacts=[
-            make_artifact(exec_id, artifact_id=done.output_artifact_id)
-        ])
-        unfinished = make_call(exec_id, "b", seq=1, state=CallState.RUNNING, ended_at=None,
-                               output_artifact_id=None)
+        backend.save_call(
+            exec_id,
+            epoch,
+            done,
+            artifacts=[make_artifact(exec_id, artifact_id=done.output_artifact_id)],
+        )
+        unfinished = make_call(
+            exec_id, "b", seq=1, state=CallState.RUNNING, ended_at=None, output_artifact_id=None
+        )
         backend.save_call(exec_id, epoch, unfinished, attempts=[make_attempt(exec_id, "b")])
         backend.put_artifact(exec_id, epoch, make_artifact(exec_id, invocation_id=None))
         backend.put_artifact(exec_id, epoch, make_artifact(exec_id, save_type="flow_output"))
@@ -234,7 +238,7 @@ class DataTests(ConformanceBase):
     def test_count_children_of_many_ids(self, backend: Backend) -> None:
         records = [running(backend) for _ in range(3)]
         for n, record in enumerate(records):
-            for k in range(n):
+            for _ in range(n):
                 backend.put_artifact(record.exec_id, record.epoch, make_artifact(record.exec_id))
             backend.save_call(record.exec_id, record.epoch, make_call(record.exec_id))
         ids = [new_id("ex-unknown") for _ in range(1200)]

@@ -48,9 +48,7 @@ FENCED_OPERATIONS: dict[str, Callable[[Backend, str, int], object]] = {
     "save_call_overwrite": lambda b, e, epoch: b.save_call(
         e, epoch, make_call(e, "work", state=CallState.COMPLETED, seq=7)
     ),
-    "save_attempt": lambda b, e, epoch: b.save_attempt(
-        e, epoch, make_attempt(e, None, number=99)
-    ),
+    "save_attempt": lambda b, e, epoch: b.save_attempt(e, epoch, make_attempt(e, None, number=99)),
     "create_wait": lambda b, e, epoch: b.create_wait(e, epoch, make_wait(e, "zombie")),
     "put_artifact": lambda b, e, epoch: b.put_artifact(e, epoch, make_artifact(e, name="zombie")),
     "merge_metadata": lambda b, e, epoch: b.merge_metadata(e, epoch, {"progress": "zombie"}),

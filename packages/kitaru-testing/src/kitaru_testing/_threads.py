@@ -115,7 +115,12 @@ class ThreadRaceTests(ConformanceBase):
             exec_id, epoch = record.exec_id, record.epoch
             saved: dict[int, list[CallRecord]] = {1: [], 2: []}
 
-            def act(n: int, exec_id: str = exec_id, epoch: int = epoch) -> object:
+            def act(
+                n: int,
+                exec_id: str = exec_id,
+                epoch: int = epoch,
+                saved: dict[int, list[CallRecord]] = saved,
+            ) -> object:
                 if n == 0:
                     time.sleep(0.01)  # let the writers get going
                     assert backend.mark_lost(exec_id, epoch, failure=make_failure())
