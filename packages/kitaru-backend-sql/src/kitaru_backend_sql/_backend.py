@@ -35,6 +35,7 @@ from kitaru.backend import Backend, Capability
 from kitaru_backend_sql._calls import CallOps
 from kitaru_backend_sql._data import DataOps
 from kitaru_backend_sql._executions import ExecutionOps
+from kitaru_backend_sql._documents import DocumentOps
 from kitaru_backend_sql._secrets import SecretOps
 from kitaru_backend_sql._url import parse_url
 from kitaru_backend_sql._waits import WaitOps
@@ -42,7 +43,7 @@ from kitaru_backend_sql._waits import WaitOps
 __all__ = ["PostgresSqlBackend", "SqlBackend"]
 
 
-class SqlBackend(ExecutionOps, CallOps, WaitOps, DataOps, SecretOps, Backend):
+class SqlBackend(ExecutionOps, CallOps, WaitOps, DataOps, SecretOps, DocumentOps, Backend):
     """The journal in a SQL database: ``sqlite:///path`` or ``postgresql[+psycopg]://...``.
 
     Construction does no I/O. The first operation connects and migrates the schema to the

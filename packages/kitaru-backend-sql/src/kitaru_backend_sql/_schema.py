@@ -28,6 +28,7 @@ __all__ = [
     "artifacts",
     "attempts",
     "calls",
+    "documents",
     "executions",
     "logs",
     "metadata",
@@ -199,4 +200,15 @@ secrets = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("name", name="uq_secrets_name"),
+)
+
+#: Adapter state (:class:`kitaru.backend.DocumentRecord`): LangGraph checkpoints, agent sessions.
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("namespace", _NAME, primary_key=True),
+    sa.Column("key", _NAME, primary_key=True),
+    sa.Column("value", JSONValue, nullable=True),
+    sa.Column("exec_id", _ID, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )

@@ -26,6 +26,7 @@ TABLES = {
     "artifacts",
     "logs",
     "secrets",
+    "documents",
     "alembic_version",
 }
 

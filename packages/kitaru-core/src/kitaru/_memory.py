@@ -17,6 +17,7 @@ from kitaru.backend import (
     Backend,
     CallRecord,
     CallState,
+    DocumentRecord,
     ExecutionNotFoundError,
     ExecutionRecord,
     ExecutionState,
@@ -50,6 +51,7 @@ class MemoryBackend(Backend):
         self._artifacts: dict[str, ArtifactRecord] = {}
         self._logs: dict[str, list[LogRecord]] = {}
         self._secrets: dict[str, SecretRecord] = {}
+        self._documents: dict[tuple[str, str], DocumentRecord] = {}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -379,6 +381,53 @@ class MemoryBackend(Backend):
             return copy.deepcopy(
                 WaitResolution(wait=wait, execution=record, should_continue=should_continue)
             )
+
+    # -- documents --------------------------------------------------------------------------
+
+    def put_documents(
+        self,
+        documents: Sequence[DocumentRecord],
+        *,
+        exec_id: str | None = None,
+        epoch: int | None = None,
+    ) -> None:
+        with self._lock:
+            if exec_id is not None and epoch is not None:
+                self._fenced(exec_id, epoch)
+            for document in documents:
+                self._documents[(document.namespace, document.key)] = copy.deepcopy(document)
+
+    def get_document(self, namespace: str, key: str) -> DocumentRecord | None:
+        with self._lock:
+            return copy.deepcopy(self._documents.get((namespace, key)))
+
+    def list_documents(
+        self,
+        namespace: str,
+        *,
+        prefix: str = "",
+        start_after: str | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[DocumentRecord]:
+        with self._lock:
+            rows = sorted(
+                (d for (ns, key), d in self._documents.items()
+                 if ns == namespace and key.startswith(prefix)),
+                key=lambda d: d.key,
+                reverse=descending,
+            )
+        if start_after is not None:
+            rows = [d for d in rows if (d.key < start_after if descending
+                                        else d.key > start_after)]
+        return copy.deepcopy(rows if limit is None else rows[:limit])
+
+    def delete_documents(self, namespace: str, *, prefix: str = "") -> int:
+        with self._lock:
+            doomed = [k for k in self._documents if k[0] == namespace and k[1].startswith(prefix)]
+            for k in doomed:
+                del self._documents[k]
+            return len(doomed)
 
     # -- secrets ----------------------------------------------------------------------------
 

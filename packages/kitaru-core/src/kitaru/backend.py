@@ -43,6 +43,7 @@ __all__ = [
     "Backend",
     "CallRecord",
     "CallState",
+    "DocumentRecord",
     "Capability",
     "ExecutionNotFoundError",
     "ExecutionRecord",
@@ -280,6 +281,18 @@ class ArtifactRecord:
     kind: str | None = None
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentRecord:
+    """A JSON document that adapters keep in the journal (LangGraph checkpoints, agent
+    sessions). Keyed by ``(namespace, key)``; keys sort as plain strings."""
+
+    namespace: str
+    key: str
+    value: Any
+    exec_id: str | None = None
     created_at: datetime
 
 
@@ -528,6 +541,45 @@ class Backend(ABC):
         limit: int | None = None,
     ) -> list[LogRecord]:
         """Log lines in the order they were appended, optionally filtered, first ``limit``."""
+
+    # -- documents (adapter state) -----------------------------------------------------------
+
+    @abstractmethod
+    def put_documents(
+        self,
+        documents: Sequence[DocumentRecord],
+        *,
+        exec_id: str | None = None,
+        epoch: int | None = None,
+    ) -> None:
+        """Upsert documents by ``(namespace, key)``, all or nothing.
+
+        With ``exec_id`` and ``epoch`` the write is fenced like a runner's (a stale epoch
+        raises :class:`FencingError` and writes nothing). Values are JSON-native.
+        """
+
+    @abstractmethod
+    def get_document(self, namespace: str, key: str) -> DocumentRecord | None:
+        """The document, or None."""
+
+    @abstractmethod
+    def list_documents(
+        self,
+        namespace: str,
+        *,
+        prefix: str = "",
+        start_after: str | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[DocumentRecord]:
+        """Documents of ``namespace`` whose key starts with ``prefix`` (a plain string, no
+        wildcards), ordered by key (code-point order), after (or, descending, before)
+        ``start_after``, at most ``limit``."""
+
+    @abstractmethod
+    def delete_documents(self, namespace: str, *, prefix: str = "") -> int:
+        """Delete the documents of ``namespace`` whose key starts with ``prefix``; return how
+        many were deleted."""
 
     # -- secrets ----------------------------------------------------------------------------
 

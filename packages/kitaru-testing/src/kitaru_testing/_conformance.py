@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kitaru_testing._calls import CallTests
 from kitaru_testing._data import DataTests
+from kitaru_testing._documents import DocumentTests
 from kitaru_testing._executions import ExecutionTests
 from kitaru_testing._fencing import FencingTests
 from kitaru_testing._lifecycle import LifecycleTests
@@ -23,6 +24,7 @@ class BackendConformance(
     WaitTests,
     DataTests,
     SecretTests,
+    DocumentTests,
     FencingTests,
     ThreadRaceTests,
     ProcessTests,
