@@ -1,4 +1,5 @@
-"""The shell sessions in docs/operator-guide.md run, top to bottom, against a real journal.
+"""The shell sessions in docs/operator-guide.md and docs/configuration.md run, top to bottom,
+each page against a real journal of its own.
 
 The page is read in order:
 
@@ -38,7 +39,10 @@ from pathlib import Path
 
 import pytest
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "operator-guide.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+GUIDE = DOCS / "operator-guide.md"
+#: Pages whose ```console``` sessions run (each in a fresh config folder).
+SESSION_PAGES = (GUIDE, DOCS / "configuration.md")
 FENCE = re.compile(
     r"(?:<!-- tty-input: (?P<tty>.*?) -->\n)?^```(?P<info>[^\n]*)\n(?P<body>.*?)^```$",
     re.S | re.M,
@@ -56,6 +60,7 @@ class Step:
     expected: list[str]
     line: int  # 1-based line of the command in the guide
     tty_input: list[str] | None = None
+    page: str = "operator-guide.md"
 
 
 @dataclass
@@ -64,17 +69,19 @@ class Session:
     env: dict[str, str]
     values: dict[str, str] = field(default_factory=dict)
 
-    def substitute(self, command: str, line: int) -> str:
+    def substitute(self, command: str, line: int, page: str = "operator-guide.md") -> str:
         def value(m: re.Match[str]) -> str:
             name, length = m.group(1), m.group(2)
             if name not in self.values:
-                pytest.fail(f"operator-guide.md:{line}: <{name}> is used before it is shown")
+                pytest.fail(f"{page}:{line}: <{name}> is used before it is shown")
             return self.values[name][: int(length)] if length else self.values[name]
 
         return PLACEHOLDER.sub(value, command)
 
 
-def parse(text: str) -> tuple[dict[str, str], list[Step | tuple[str, str]]]:
+def parse(
+    text: str, page: str = "operator-guide.md"
+) -> tuple[dict[str, str], list[Step | tuple[str, str]]]:
     """The guide's files (name -> text) and its steps in order (a step or a file to write)."""
     items: list[Step | tuple[str, str]] = []
     files: dict[str, str] = {}
@@ -87,11 +94,13 @@ def parse(text: str) -> tuple[dict[str, str], list[Step | tuple[str, str]]]:
         elif info == "console":
             tty = json.loads(m.group("tty")) if m.group("tty") else None
             first_line = text.count("\n", 0, m.start("body")) + 1
-            items.extend(_steps(body, first_line, tty))
+            items.extend(_steps(body, first_line, tty, page))
     return files, items
 
 
-def _steps(body: str, first_line: int, tty: list[str] | None) -> list[Step]:
+def _steps(
+    body: str, first_line: int, tty: list[str] | None, page: str = "operator-guide.md"
+) -> list[Step]:
     steps: list[Step] = []
     lines = body.splitlines()
     i = 0
@@ -99,7 +108,7 @@ def _steps(body: str, first_line: int, tty: list[str] | None) -> list[Step]:
         line = lines[i]
         if not line.startswith("$ "):
             if not steps:
-                raise AssertionError(f"operator-guide.md:{first_line + i}: output before a command")
+                raise AssertionError(f"{page}:{first_line + i}: output before a command")
             steps[-1].expected.append(line)
             i += 1
             continue
@@ -118,7 +127,7 @@ def _steps(body: str, first_line: int, tty: list[str] | None) -> list[Step]:
                 if lines[i].strip() == end:
                     break
             command = command + "\n" + "\n".join(body_lines)
-        steps.append(Step(command, [], first_line + start, tty))
+        steps.append(Step(command, [], first_line + start, tty, page))
         i += 1
     return steps
 
@@ -228,7 +237,7 @@ def run_tty(command: str, session: Session, answers: list[str]) -> tuple[int, st
 
 
 def execute(step: Step, session: Session) -> None:
-    command = session.substitute(step.command, step.line)
+    command = session.substitute(step.command, step.line, step.page)
     settle = READ_ONLY.match(command) is not None and bool(step.expected)
     deadline = time.monotonic() + SETTLE_TIMEOUT
     while True:
@@ -244,7 +253,7 @@ def execute(step: Step, session: Session) -> None:
         if not settle or time.monotonic() > deadline:
             break
         time.sleep(0.3)
-    where = f"operator-guide.md:{step.line}: $ {command}"
+    where = f"{step.page}:{step.line}: $ {command}"
     assert code == 0, f"{where}\nexited {code}:\n{output}"
     expected = "\n".join(step.expected)
     pytest.fail(f"{where}\nexpected:\n{expected}\n\ngot:\n{output}")
@@ -283,8 +292,9 @@ def test_guide_parses() -> None:
     assert sum(isinstance(i, Step) for i in items) >= 15
 
 
-def test_operator_guide_sessions_run(session: Session) -> None:
-    _, items = parse(GUIDE.read_text())
+@pytest.mark.parametrize("page", SESSION_PAGES, ids=lambda p: p.name)
+def test_operator_guide_sessions_run(session: Session, page: Path) -> None:
+    _, items = parse(page.read_text(), page.name)
     for item in items:
         if isinstance(item, Step):
             execute(item, session)

@@ -47,7 +47,17 @@ def _root(
 
 def build_app() -> typer.Typer:
     """A fresh root app with the built-in commands (no plugin commands)."""
-    from kitaru_cli import _executions, _plugins, _run
+    from kitaru_cli import (
+        _connection,
+        _executions,
+        _log_store,
+        _model,
+        _plugins,
+        _run,
+        _secrets,
+        _stack,
+        _status,
+    )
 
     root = typer.Typer(
         name="kitaru",
@@ -57,6 +67,14 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     root.callback(invoke_without_command=True)(_root)
+    root.command("init")(_connection.init_command)
+    root.command("login")(_connection.login_command)
+    root.command("logout")(_connection.logout_command)
+    root.command("status")(_status.status_command)
+    root.add_typer(_log_store.app, name="log-store")
+    root.add_typer(_stack.app, name="stack")
+    root.add_typer(_secrets.app, name="secrets")
+    root.add_typer(_model.app, name="model")
     root.command("run")(_run.run_command)
     root.add_typer(_executions.app, name="executions")
     root.command("plugins")(_plugins.plugins_command)
@@ -66,7 +84,12 @@ def build_app() -> typer.Typer:
 app = build_app()
 
 
-BUILTIN_COMMANDS = frozenset({"run", "executions", "plugins"})
+BUILTIN_COMMANDS = frozenset(
+    {
+        "init", "login", "logout", "status", "log-store", "stack", "secrets", "model", "run",
+        "executions", "plugins",
+    }
+)
 
 
 def _may_name_plugin_command(argv: list[str]) -> bool:

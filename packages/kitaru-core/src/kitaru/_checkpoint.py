@@ -524,7 +524,7 @@ def _run_live(
             metadata=metadata, allows_waits=cp.allows_waits,
         )
         sink = _logcapture.LogSink(backend, ctx.exec_id, invocation_id=invocation_id,
-                                   source="step")
+                                   source="step", exporter=ctx.log_exporter)
         cp_token = _checkpoint_ctx.set(scope)
         sink_token = _logcapture.set_sink(sink)
         failure = None

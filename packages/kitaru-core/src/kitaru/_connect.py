@@ -40,3 +40,28 @@ def connect(url: str, **options: Any) -> None:
     runtime.close()
     _userconfig.update("connection", lambda _old: {"store_url": url})
     reset_default_runtime()
+
+
+def saved_store_url() -> str | None:
+    """The journal URL saved by :func:`connect` (None: the embedded default is used)."""
+    connection = _userconfig.section("connection") or {}
+    url = connection.get("store_url") if isinstance(connection, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
+def disconnect() -> str | None:
+    """Forget the journal saved by :func:`connect`: the embedded default journal
+    (``<config>/kitaru.db``) is used again unless ``KITARU_STORE_URL`` names another.
+    Returns the URL that was saved (None if there was none). Idempotent."""
+    try:
+        previous = saved_store_url()
+    except KitaruUsageError:
+        previous = None  # a corrupt file: update() below recovers it
+    else:
+        if previous is None:
+            return None  # nothing saved: nothing to write
+    _userconfig.update("connection", lambda _old: None)
+    from kitaru._runtime import reset_default_runtime
+
+    reset_default_runtime()
+    return previous

@@ -60,6 +60,9 @@ class FlowContext:
         self.cancel_requested = threading.Event()
         self.lease_lost = threading.Event()
         self.max_workers = max_workers
+        from kitaru._logstore import active_exporter
+
+        self.log_exporter = active_exporter()
         self._executor: ThreadPoolExecutor | None = None
         self.pending_futures: list[Future[Any]] = []
         self.reset_round()

@@ -103,7 +103,8 @@ def _inputs(ctx: FlowContext) -> tuple[tuple[Any, ...], dict[str, Any]]:
 def _drive(ctx: FlowContext, flow: Flow[..., Any], *, retries: int) -> ExecutionState | None:
     backend = ctx.runtime.backend
     _logcapture.install()
-    runner_sink = _logcapture.LogSink(backend, ctx.exec_id, invocation_id=None, source="runner")
+    runner_sink = _logcapture.LogSink(backend, ctx.exec_id, invocation_id=None, source="runner",
+                                      exporter=ctx.log_exporter)
     round_number = 0
     while True:
         round_number += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback as tb
 
+from kitaru._logcapture import redact
 from kitaru.backend import FailureRecord
 from kitaru.errors import FailureOrigin, KitaruRuntimeError
 
@@ -17,10 +18,10 @@ def failure_from(exc: BaseException, *, origin: FailureOrigin | None = None) -> 
     name = exc_type.__qualname__
     if exc_type.__module__ not in ("builtins", "__main__"):
         name = f"{exc_type.__module__}.{name}"
-    text = str(exc)
+    text = redact(str(exc))  # never journal a secret llm() used (e.g. echoed by a provider)
     return FailureRecord(
         message=f"{exc_type.__qualname__}: {text}" if text else exc_type.__qualname__,
         exception_type=name,
-        traceback="".join(tb.format_exception(exc)),
+        traceback=redact("".join(tb.format_exception(exc))),
         origin=origin,
     )

@@ -157,6 +157,9 @@ def llm(
             provider_name, model_name = _route(resolved, providers)
             provider = providers[provider_name]
             credentials, source = _credentials(provider, resolved)
+            from kitaru._logcapture import add_redactions
+
+            add_redactions(credentials.values())  # never in logs or journaled failures
             request = LLMRequest(model=model_name, messages=messages, temperature=temperature,
                                  max_tokens=max_tokens, credentials=credentials)
             try:

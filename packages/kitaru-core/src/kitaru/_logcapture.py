@@ -3,6 +3,9 @@ journaled per execution and checkpoint, and still reaches the terminal.
 
 The tee streams and the logging handler are installed once per process, on the first flow
 run; they forward to the journal only when a :class:`LogSink` is active in the current context.
+With a log store configured (:mod:`kitaru.log_store`), every flushed batch is also handed to
+its exporter. Values registered with :func:`add_redactions` (the credentials ``llm()`` uses)
+are replaced by ``***`` in every captured line and in journaled failures.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TextIO
 
+from kitaru import _logstore
 from kitaru._clock import utcnow
 from kitaru.backend import LogRecord
 
@@ -25,13 +29,40 @@ _install_lock = threading.Lock()
 _installed = False
 _FLUSH_LINES = 200
 _FLUSH_SECONDS = 1.0
+_redactions: tuple[str, ...] = ()
+_UNSET: Any = object()
+_MIN_REDACTED = 4
+
+
+def add_redactions(values: Any) -> None:
+    """Never show these values (secrets) in captured logs or journaled failures from now on
+    in this process. Values shorter than 4 characters are ignored."""
+    global _redactions
+    new = {v for v in values if isinstance(v, str) and len(v) >= _MIN_REDACTED}
+    with _install_lock:
+        if not new.issubset(_redactions):
+            _redactions = tuple(sorted(new.union(_redactions), key=len, reverse=True))
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret value replaced by ``***``."""
+    for value in _redactions:
+        if value in text:
+            text = text.replace(value, "***")
+    return text
 
 
 class LogSink:
     """Buffers log lines for one execution (and optionally one checkpoint call)."""
 
     def __init__(
-        self, backend: Backend, exec_id: str, *, invocation_id: str | None, source: str
+        self,
+        backend: Backend,
+        exec_id: str,
+        *,
+        invocation_id: str | None,
+        source: str,
+        exporter: Any = _UNSET,
     ) -> None:
         self.backend = backend
         self.exec_id = exec_id
@@ -41,11 +72,14 @@ class LogSink:
         self._partial: dict[str, str] = {}
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
+        # Resolved once per segment by the engine (reading the log-store setting per
+        # checkpoint would put a config-file read on the hot path).
+        self._exporter = _logstore.active_exporter() if exporter is _UNSET else exporter
 
     def add(self, message: str, *, level: str, stream: str | None = None, **extra: Any) -> None:
         record = LogRecord(
             exec_id=self.exec_id,
-            message=message,
+            message=redact(message) if _redactions else message,
             timestamp=utcnow(),
             level=level,
             source=self.source,
@@ -79,7 +113,7 @@ class LogSink:
                     self._lines.append(
                         LogRecord(
                             exec_id=self.exec_id,
-                            message=rest,
+                            message=redact(rest) if _redactions else rest,
                             timestamp=utcnow(),
                             level="ERROR" if stream == "stderr" else "INFO",
                             source=self.source,
@@ -96,6 +130,8 @@ class LogSink:
             except Exception as exc:  # logs must never break a run
                 if sys.__stderr__ is not None:
                     sys.__stderr__.write(f"kitaru: could not store {len(lines)} log lines: {exc}\n")
+            if self._exporter is not None:  # also to the log store (never blocks)
+                self._exporter.submit(lines)
 
 
 class _Tee:

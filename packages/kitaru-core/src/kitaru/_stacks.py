@@ -116,6 +116,20 @@ def use_stack(name_or_id: str) -> StackInfo:
     return _all()[stack.name]
 
 
+def _stack_types() -> dict[str, Any]:
+    """Installed stack types, from the runtime in scope if there is one, else from the plugin
+    manager (creating a stack must not open the journal: a corrupt config file naming it is
+    recovered by the write that follows)."""
+    from kitaru._runtime import _current
+
+    runtime = _current.get()
+    if runtime is not None:
+        return runtime.stack_types()
+    from kitaru.plugins import collect
+
+    return collect("kitaru_register_stack_types", what="stack type")
+
+
 def create_stack(
     name: str,
     *,
@@ -130,9 +144,7 @@ def create_stack(
             "with a letter or digit."
         )
     name = name.strip()
-    from kitaru._runtime import current_runtime
-
-    types = current_runtime().stack_types()
+    types = _stack_types()
     if type not in types:
         raise KitaruUsageError(
             f"Stack type '{type}' is not installed. Installed stack types: "
