@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -76,6 +75,8 @@ def update(name: str, change: Callable[[Any], Any]) -> Any:
 
 
 def _write(file: Path, data: dict[str, Any]) -> None:
+    import tempfile  # only writers need it (keeps ``import kitaru`` fast)
+
     file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".kitaru-", suffix=".json")
     try:

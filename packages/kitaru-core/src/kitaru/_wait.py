@@ -10,8 +10,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import pydantic
-
 from kitaru._clock import utcnow
 from kitaru._context import current_checkpoint, current_flow
 from kitaru._identity import sanitize
@@ -25,6 +23,8 @@ POLL_SECONDS = 0.2
 def schema_of(schema: Any) -> dict[str, Any] | None:
     if schema is None:
         return None
+    import pydantic
+
     try:
         return pydantic.TypeAdapter(schema).json_schema()
     except Exception as exc:
@@ -37,6 +37,8 @@ def schema_of(schema: Any) -> dict[str, Any] | None:
 def coerce(schema: Any, value: Any, *, wait_name: str) -> Any:
     if schema is None:
         return value
+    import pydantic
+
     try:
         return pydantic.TypeAdapter(schema).validate_python(value)
     except pydantic.ValidationError as exc:
