@@ -50,6 +50,18 @@ class DataOps(SqlJournal):
             self._driver_fence(cursor, exec_id, epoch)
             cursor.execute(statement.sql, params)
 
+    def put_artifacts(
+        self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]
+    ) -> None:
+        """Record several artifacts in one transaction (idempotent by id). Fenced."""
+        if not artifacts:
+            return
+        statement = self._sql.raw_insert_artifacts
+        params = self._bind(statement, [codec.artifact_values(a) for a in artifacts])
+        with self._driver_write() as cursor:
+            self._driver_fence(cursor, exec_id, epoch)
+            cursor.executemany(statement.sql, params)
+
     def get_artifact(self, artifact_id: str) -> ArtifactRecord:
         """Return the artifact, or raise :class:`NotFoundError`."""
         with self._read() as connection:

@@ -377,7 +377,7 @@ def _check_boundary(ctx: FlowContext) -> None:
 
 
 def _commit(ctx: FlowContext, call: CallRecord, attempts: list[AttemptRecord],
-            artifact: ArtifactRecord | None) -> None:
+            artifact: ArtifactRecord | None, saved: list[ArtifactRecord] | None = None) -> None:
     from kitaru._signals import Cancelled
 
     try:
@@ -386,7 +386,7 @@ def _commit(ctx: FlowContext, call: CallRecord, attempts: list[AttemptRecord],
             ctx.epoch,
             call,
             attempts=attempts,
-            artifacts=[artifact] if artifact is not None else [],
+            artifacts=([artifact] if artifact is not None else []) + list(saved or []),
         )
     except FencingError:
         ctx.lease_lost.set()
@@ -514,6 +514,7 @@ def _run_live(
     backend = ctx.runtime.backend
     attempts: list[AttemptRecord] = []
     metadata: dict[str, Any] = {}
+    saved: list[ArtifactRecord] = []  # save()d by any attempt, journaled with the call
     first_started = utcnow()
     total = cp.retries + 1
     for number in range(1, total + 1):
@@ -521,7 +522,7 @@ def _run_live(
         started = utcnow()
         scope = CheckpointScope(
             flow=ctx, name=cp.name, invocation_id=invocation_id, call_id=call_id,
-            metadata=metadata, allows_waits=cp.allows_waits,
+            metadata=metadata, allows_waits=cp.allows_waits, pending_artifacts=saved,
         )
         sink = _logcapture.LogSink(backend, ctx.exec_id, invocation_id=invocation_id,
                                    source="step", exporter=ctx.log_exporter)
@@ -569,7 +570,7 @@ def _run_live(
                 output_artifact_id=artifact.artifact_id, cache_key=cache_key,
                 metadata=dict(metadata), parent_invocation_ids=tuple(parents),
             )
-            _commit(ctx, call, attempts, artifact)
+            _commit(ctx, call, attempts, artifact, saved)
             return value
         assert error is not None and failure is not None
         attempts.append(AttemptRecord(
@@ -588,7 +589,7 @@ def _run_live(
             started_at=first_started, ended_at=ended, failure=failure,
             metadata=dict(metadata), parent_invocation_ids=tuple(parents),
         )
-        _commit(ctx, call, attempts, None)
+        _commit(ctx, call, attempts, None, saved)
         raise error
     raise AssertionError("unreachable")
 

@@ -30,6 +30,23 @@ class CheckpointScope:
     allows_waits: bool = False
     event_counts: dict[str, int] = field(default_factory=dict)
     recorded_events: dict[str, Any] | None = None
+    #: Artifacts saved in this call and not yet journaled: they are committed with the next
+    #: journaled event or with the call itself (one commit instead of one per save()).
+    pending_artifacts: list[Any] = field(default_factory=list)
+
+    def flush_artifacts(self) -> None:
+        """Journal the pending artifacts now (before the call may be suspended)."""
+        if not self.pending_artifacts:
+            return
+        from kitaru._signals import LeaseLost
+        from kitaru.backend import FencingError
+
+        batch = list(self.pending_artifacts)
+        self.pending_artifacts.clear()  # in place: the call's commit shares this list
+        try:
+            self.flow.runtime.backend.put_artifacts(self.flow.exec_id, self.flow.epoch, batch)
+        except FencingError:
+            raise LeaseLost() from None
 
 
 class FlowContext:

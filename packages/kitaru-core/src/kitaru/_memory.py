@@ -468,6 +468,14 @@ class MemoryBackend(Backend):
             self._fenced(exec_id, epoch)
             self._artifacts.setdefault(artifact.artifact_id, copy.deepcopy(artifact))
 
+    def put_artifacts(
+        self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]
+    ) -> None:
+        with self._lock:
+            self._fenced(exec_id, epoch)
+            for artifact in artifacts:
+                self._artifacts.setdefault(artifact.artifact_id, copy.deepcopy(artifact))
+
     def get_artifact(self, artifact_id: str) -> ArtifactRecord:
         with self._lock:
             try:

@@ -74,10 +74,7 @@ def save(name: str, value: Any, *, type: str = "output", tags: list[str] | None 
         metadata={"kitaru_artifact_type": kind},
         created_at=utcnow(),
     )
-    try:
-        ctx.runtime.backend.put_artifact(ctx.exec_id, ctx.epoch, artifact)
-    except FencingError:
-        raise LeaseLost() from None
+    scope.pending_artifacts.append(artifact)  # journaled with the call (or next event)
 
 
 def load(exec_id: str, name: str) -> Any:

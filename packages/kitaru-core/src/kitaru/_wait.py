@@ -111,6 +111,8 @@ def wait(
     if ctx is None:
         raise KitaruContextError("wait() can only run inside a @flow.")
     _validate_args(name, question, timeout, metadata)
+    if scope is not None:
+        scope.flush_artifacts()  # the call may be suspended here: keep what it saved
     json_schema = schema_of(schema)
     base = sanitize(name, kind="wait") if name else "wait"
     with ctx.lock:

@@ -510,6 +510,17 @@ class Backend(ABC):
     def put_artifact(self, exec_id: str, epoch: int, artifact: ArtifactRecord) -> None:
         """Record an artifact (idempotent by ``artifact_id``). Fenced."""
 
+    def put_artifacts(
+        self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]
+    ) -> None:
+        """Record several artifacts, all or nothing (idempotent by ``artifact_id``). Fenced.
+
+        The default calls :meth:`put_artifact` per artifact (not atomic); backends that can,
+        override it with one transaction.
+        """
+        for artifact in artifacts:
+            self.put_artifact(exec_id, epoch, artifact)
+
     @abstractmethod
     def get_artifact(self, artifact_id: str) -> ArtifactRecord:
         """Return the artifact, or raise :class:`NotFoundError`."""

@@ -140,8 +140,10 @@ def _record(scope: CheckpointScope, name: str, value: Any) -> None:
         kind="event",
         created_at=utcnow(),
     )
-    try:
-        ctx.runtime.backend.put_artifact(ctx.exec_id, ctx.epoch, artifact)
+    batch = [*scope.pending_artifacts, artifact]
+    scope.pending_artifacts.clear()  # in place: the call's commit shares this list
+    try:  # the event and the artifacts saved before it: one commit
+        ctx.runtime.backend.put_artifacts(ctx.exec_id, ctx.epoch, batch)
     except FencingError:
         raise LeaseLost() from None
 

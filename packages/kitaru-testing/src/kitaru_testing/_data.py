@@ -100,6 +100,21 @@ class DataTests(ConformanceBase):
         )
         assert backend.list_artifacts(record.exec_id) == [artifact]
 
+    def test_put_artifacts_batch_is_idempotent_and_fenced(self, backend: Backend) -> None:
+        from kitaru.backend import FencingError
+
+        record = running(backend)
+        first = make_artifact(record.exec_id, name="a", created_at=at(1))
+        second = make_artifact(record.exec_id, name="b", created_at=at(2))
+        backend.put_artifacts(record.exec_id, record.epoch, [first, second])
+        backend.put_artifacts(record.exec_id, record.epoch, [first])
+        backend.put_artifacts(record.exec_id, record.epoch, [])
+        assert backend.list_artifacts(record.exec_id) == [first, second]
+        with pytest.raises(FencingError):
+            backend.put_artifacts(record.exec_id, record.epoch + 1,
+                                  [make_artifact(record.exec_id, name="zombie")])
+        assert [a.name for a in backend.list_artifacts(record.exec_id)] == ["a", "b"]
+
     def test_list_artifacts_oldest_first_per_execution(self, backend: Backend) -> None:
         one = running(backend)
         two = running(backend)
