@@ -39,10 +39,9 @@ from claude_agent_sdk import (
 from claude_agent_sdk import query as sdk_query
 from kitaru.durable import (
     ajournaled,
-    current_exec_id,
-    current_invocation_id,
     in_checkpoint,
     in_flow,
+    recorded_count,
     run_as_checkpoint,
 )
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
@@ -71,7 +70,6 @@ __all__ = [
 
 TransportArg = Transport | Callable[[ClaudeAgentOptions], Transport] | None
 RESUME_PROMPT = "Continue from where you left off."
-EVENT_SAVE_TYPE = "event"  # kitaru.durable's save type for journaled child events
 
 
 def normalize_name(raw: str | None) -> str:
@@ -110,19 +108,8 @@ async def plain_query(
 
 
 def _recorded_count(key: str) -> int:
-    """How many ``key`` events this checkpoint call has recorded (kitaru.durable offers no
-    way to ask without recording one; see the package notes)."""
-    from kitaru.runtime import current_runtime
-
-    prefix, invocation, exec_id = key + "#", current_invocation_id(), current_exec_id()
-    assert exec_id is not None
-    return sum(
-        1
-        for a in current_runtime().backend.list_artifacts(exec_id)
-        if a.save_type == EVENT_SAVE_TYPE
-        and a.invocation_id == invocation
-        and a.name.startswith(prefix)
-    )
+    """How many ``key`` events this checkpoint call has recorded."""
+    return recorded_count(key)
 
 
 async def _not_recorded() -> Any:

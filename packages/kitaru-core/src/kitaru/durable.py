@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from kitaru._checkpoint import Checkpoint
 from kitaru._clock import utcnow
 from kitaru._context import CheckpointScope, current_checkpoint, current_flow
 from kitaru._signals import LeaseLost
-from kitaru.backend import ArtifactRecord, FencingError
+from kitaru.backend import ArtifactRecord, DocumentRecord, FencingError
 from kitaru.errors import KitaruContextError, KitaruUsageError
 
 __all__ = [
@@ -30,6 +30,8 @@ __all__ = [
     "in_checkpoint",
     "in_flow",
     "journaled",
+    "put_documents",
+    "recorded_count",
     "run_as_checkpoint",
 ]
 
@@ -144,6 +146,31 @@ def _record(scope: CheckpointScope, name: str, value: Any) -> None:
     scope.pending_artifacts.clear()  # in place: the call's commit shares this list
     try:  # the event and the artifacts saved before it: one commit
         ctx.runtime.backend.put_artifacts(ctx.exec_id, ctx.epoch, batch)
+    except FencingError:
+        raise LeaseLost() from None
+
+
+def recorded_count(key: str) -> int:
+    """How many ``key`` events an earlier run of the current checkpoint call recorded
+    (without recording or consuming one)."""
+    scope = _scope("recorded_count()")
+    _recorded(scope, "")  # loads this call's recorded events once
+    assert scope.recorded_events is not None
+    prefix = f"{key}#"
+    return sum(1 for name in scope.recorded_events if name.startswith(prefix))
+
+
+def put_documents(documents: Sequence[DocumentRecord]) -> None:
+    """Write adapter documents to the journal; inside a flow the write is fenced to the
+    running segment (a zombie runner cannot overwrite them)."""
+    from kitaru._runtime import current_runtime
+
+    ctx = current_flow()
+    if ctx is None:
+        current_runtime().backend.put_documents(documents)
+        return
+    try:
+        ctx.runtime.backend.put_documents(documents, exec_id=ctx.exec_id, epoch=ctx.epoch)
     except FencingError:
         raise LeaseLost() from None
 
