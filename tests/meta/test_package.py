@@ -121,3 +121,24 @@ def test_ruff_lint_is_clean() -> None:
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_no_package_imports_another_packages_private_modules() -> None:
+    """Plugins and hosts use core's public modules only (STYLE rule 19)."""
+    offenders = []
+    for package in (ROOT / "packages").iterdir():
+        own = package.name.replace("-", "_")
+        own = "kitaru" if own == "kitaru_core" else own
+        for path in (package / "src").rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module]
+                for name in names:
+                    top, _, rest = name.partition(".")
+                    private = any(part.startswith("_") for part in rest.split(".") if part)
+                    if top.startswith("kitaru") and top != own and private:
+                        offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders, "\n".join(offenders)

@@ -149,9 +149,8 @@ class ToolFailed(AssertionError):
 
 @pytest.fixture
 async def mcp_client() -> AsyncIterator[Any]:
-    from mcp import Client
-
     from kitaru_mcp.server import build_server
+    from mcp import Client
 
     async with Client(build_server()) as client:
         yield client

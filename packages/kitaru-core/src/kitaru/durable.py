@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from kitaru._checkpoint import Checkpoint
 from kitaru._clock import utcnow
 from kitaru._context import CheckpointScope, current_checkpoint, current_flow
+from kitaru._replay import payload_from_json, payload_to_json
 from kitaru._signals import LeaseLost
 from kitaru.backend import ArtifactRecord, DocumentRecord, FencingError
 from kitaru.errors import KitaruContextError, KitaruUsageError
@@ -30,9 +31,14 @@ __all__ = [
     "in_checkpoint",
     "in_flow",
     "journaled",
+    "next_run_number",
+    "payload_from_json",
+    "payload_to_json",
     "put_documents",
     "recorded_count",
+    "replay_plan",
     "run_as_checkpoint",
+    "used_invocation_ids",
 ]
 
 T = TypeVar("T")
@@ -53,6 +59,38 @@ def current_exec_id() -> str | None:
     """The id of the execution this code runs in (None outside a flow)."""
     ctx = current_flow()
     return ctx.exec_id if ctx is not None else None
+
+
+def _flow_or_raise(what: str) -> Any:
+    ctx = current_flow()
+    if ctx is None:
+        raise KitaruContextError(f"{what} can only run inside a @flow.")
+    return ctx
+
+
+def next_run_number(key: str) -> int:
+    """1, 2, 3, ... for successive calls with ``key`` in one run of the flow body: stable
+    across restarts (an adapter numbers its graph threads or agent runs with it)."""
+    ctx = _flow_or_raise("next_run_number()")
+    counter = f"\0{key}"  # cannot collide with a checkpoint name
+    with ctx.lock:
+        n = int(ctx.name_counts.get(counter, 0)) + 1
+        ctx.name_counts[counter] = n
+    return n
+
+
+def used_invocation_ids() -> set[str]:
+    """Invocation ids recorded for this execution or already used in this run of the body."""
+    ctx = _flow_or_raise("used_invocation_ids()")
+    with ctx.lock:
+        return set(ctx.recorded) | set(ctx.live)
+
+
+def replay_plan() -> Mapping[str, Any] | None:
+    """The replay plan of the current execution (``None`` unless it is a replay):
+    ``{"source_exec_id", "from", "reuse", "overrides"}``."""
+    ctx = _flow_or_raise("replay_plan()")
+    return dict(ctx.replay_plan) or None
 
 
 def current_invocation_id() -> str | None:

@@ -20,7 +20,7 @@ DEFAULT_STACK = "default"
 
 def config_dir() -> Path:
     """The Kitaru config directory (``KITARU_CONFIG_PATH`` or the platform default)."""
-    from kitaru._config import config_dir as find
+    from kitaru.runtime import config_dir as find
 
     return find()
 

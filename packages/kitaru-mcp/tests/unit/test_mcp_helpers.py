@@ -10,7 +10,6 @@ import pydantic
 import pytest
 from kitaru.backend import ExecutionNotFoundError
 from kitaru.errors import KitaruUsageError, KitaruWaitValidationError
-
 from kitaru_mcp._errors import as_tool, error_type
 from kitaru_mcp._shapes import jsonable_value, qualified_type_name
 from kitaru_mcp._system import mask_url

@@ -25,9 +25,8 @@ def test_package_is_listed_as_a_plugin() -> None:
 
 
 def test_tools_are_importable_from_kitaru_mcp_server() -> None:
-    from kitaru.mcp.server import kitaru_executions_list, kitaru_status
-
     import kitaru_mcp.server
+    from kitaru.mcp.server import kitaru_executions_list, kitaru_status
 
     assert kitaru_status()["connection"] == "local database"
     assert kitaru_executions_list() == []
@@ -91,9 +90,8 @@ def _plugin_manager(*plugins: Any) -> Any:
 
 @pytest.mark.anyio
 async def test_hook_kitaru_register_mcp_tools() -> None:
-    from mcp import Client
-
     from kitaru_mcp.server import build_server
+    from mcp import Client
 
     pm = _plugin_manager(_Extra())
     server = build_server(plugin_manager=pm)

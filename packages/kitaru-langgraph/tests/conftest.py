@@ -1,0 +1,103 @@
+"""Fixtures for the LangGraph adapter tests: an isolated config directory per test, runtimes on
+memory, SQLite and (with ``KITARU_TEST_POSTGRES_URL``) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kitaru import KitaruClient
+from kitaru.artifacts import LocalArtifactStore
+from kitaru.plugins import reset_plugin_manager
+from kitaru.runtime import Runtime, reset_default_runtime, use_runtime
+from kitaru.testing import MemoryBackend
+
+ENV_VARS = (
+    "KITARU_STORE_URL",
+    "KITARU_ARTIFACT_STORE",
+    "KITARU_STACK",
+    "KITARU_CACHE",
+    "KITARU_RETRIES",
+    "KITARU_IMAGE",
+    "KITARU_LOAD_PLUGINS",
+    "KITARU_DISABLE_PLUGIN_AUTOLOAD",
+)
+PG_ENV = "KITARU_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    config = tmp_path / "kitaru-config"
+    monkeypatch.setenv("KITARU_CONFIG_PATH", str(config))
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KITARU_NO_PROMPT", "1")
+    monkeypatch.setenv(
+        "KITARU_SQLITE_SYNCHRONOUS", os.environ.get("KITARU_SQLITE_SYNCHRONOUS", "NORMAL")
+    )
+    reset_default_runtime()
+    reset_plugin_manager()
+    yield config
+    reset_default_runtime()
+    reset_plugin_manager()
+
+
+def postgres_url_or_skip() -> str:
+    raw = os.environ.get(PG_ENV, "").strip()
+    if not raw:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {PG_ENV} is not", pytrace=False)
+        pytest.skip(f"{PG_ENV} is not set (start one with scripts/postgres)")
+    return raw.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def make_runtime(kind: str, tmp_path: Path) -> Runtime:
+    artifacts = str(tmp_path / f"artifacts-{uuid.uuid4().hex[:8]}")
+    if kind == "memory":
+        return Runtime(backend=MemoryBackend(), artifact_store=LocalArtifactStore(artifacts))
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / f'journal-{uuid.uuid4().hex[:8]}.db'}"
+    else:
+        url = postgres_url_or_skip()
+    return Runtime.from_urls(url, artifacts)
+
+
+@pytest.fixture
+def runtime_factory(tmp_path: Path) -> Callable[[str], Runtime]:
+    """``runtime_factory("memory" | "sqlite" | "postgres")``: a fresh runtime (skips without
+    PostgreSQL)."""
+    return lambda kind: make_runtime(kind, tmp_path)
+
+
+@pytest.fixture
+def memory_runtime(tmp_path: Path) -> Iterator[Runtime]:
+    runtime = Runtime(
+        backend=MemoryBackend(),
+        artifact_store=LocalArtifactStore(str(tmp_path / "artifacts")),
+        lease_seconds=5,
+    )
+    with use_runtime(runtime):
+        yield runtime
+
+
+@pytest.fixture
+def sqlite_urls(tmp_path: Path) -> tuple[str, str]:
+    return f"sqlite:///{tmp_path / 'journal.db'}", str(tmp_path / "artifacts")
+
+
+def _wait_for_status(exec_id: str, status: str, timeout: float = 30) -> None:
+    client = KitaruClient()
+    deadline = time.monotonic() + timeout
+    while (current := client.executions.get(exec_id).status.value) != status:
+        assert time.monotonic() < deadline, f"execution is {current}, expected {status}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def wait_for_status() -> Callable[..., None]:
+    """``wait_for_status(exec_id, "waiting")``: poll the execution until it reads a status."""
+    return _wait_for_status

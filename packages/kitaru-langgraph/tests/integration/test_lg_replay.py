@@ -1,0 +1,74 @@
+"""Replay: ``from_="<node>"`` forks the graph's history just before that node (earlier nodes
+do not run again); ``overrides={"checkpoint.<node>": update}`` replaces that node's writes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kitaru import FlowHandle, KitaruClient
+from kitaru.runtime import Runtime, use_runtime
+
+sys.path.insert(0, str(Path(__file__).parent))
+from lg_replay_flow import pipeline  # noqa: E402
+
+
+@pytest.fixture
+def sqlite_runtime(
+    sqlite_urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Runtime]:
+    store, artifacts = sqlite_urls
+    monkeypatch.setenv("KITARU_STORE_URL", store)
+    monkeypatch.setenv("KITARU_ARTIFACT_STORE", artifacts)
+    # The replay worker re-imports the flow module by name.
+    here = str(Path(__file__).parent)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    )
+    runtime = Runtime.from_urls(store, artifacts, lease_seconds=5)
+    with use_runtime(runtime):
+        yield runtime
+    runtime.close()
+
+
+def _runs(folder: Path) -> list[str]:
+    return (folder / "runs").read_text().split()
+
+
+@pytest.mark.slow
+def test_replay_from_a_node_and_override_a_node(
+    tmp_path: Path, sqlite_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    folder = tmp_path / "effects"
+    folder.mkdir()
+    source = pipeline.run(str(folder))
+    assert source.wait(timeout=60) == ["plan:0", "search:1", "draft:2", "edit:3"]
+    client = KitaruClient()
+
+    replayed = client.executions.replay(source.exec_id, from_="draft")
+    assert FlowHandle(replayed.exec_id).wait(timeout=90) == [
+        "plan:0",
+        "search:1",
+        "draft:2",
+        "edit:3",
+    ]
+    assert _runs(folder) == ["plan", "search", "draft", "edit", "draft", "edit"]
+    calls = client.executions.get(replayed.exec_id).checkpoints
+    assert [(c.invocation_id, c.checkpoint_type) for c in calls] == [
+        (n, "graph_node") for n in ("plan", "search", "draft", "edit")
+    ]
+
+    overridden = client.executions.replay(
+        source.exec_id, from_="search", overrides={"checkpoint.search": {"done": ["human"]}}
+    )
+    assert FlowHandle(overridden.exec_id).wait(timeout=90) == [
+        "plan:0",
+        "human",
+        "draft:2",
+        "edit:3",
+    ]
+    # search did not run; draft and edit ran on the overridden state
+    assert _runs(folder)[6:] == ["draft", "edit"]

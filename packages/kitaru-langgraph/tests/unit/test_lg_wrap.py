@@ -1,0 +1,209 @@
+"""``klg.wrap``: node calls of type ``graph_node``, interrupt -> wait -> resume, plain behaviour
+outside a flow, async runs, streaming, and the ``kitaru.adapters.langgraph`` path."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import kitaru_langgraph as klg
+import pytest
+from kitaru import FlowHandle, KitaruClient, flow
+from kitaru.runtime import Runtime
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+from typing_extensions import TypedDict
+
+RUNS: dict[str, int] = {}
+
+
+class State(TypedDict):
+    topic: str
+    steps: Annotated[list[str], operator.add]
+
+
+def _node(name: str) -> Callable[[State], dict[str, Any]]:
+    def node(state: State) -> dict[str, Any]:
+        RUNS[name] = RUNS.get(name, 0) + 1
+        return {"steps": [name]}
+
+    return node
+
+
+def review(state: State) -> dict[str, Any]:
+    RUNS["review"] = RUNS.get("review", 0) + 1
+    first = interrupt({"question": "approve?", "steps": state["steps"]})
+    second = interrupt("really?")
+    return {"steps": [f"review={first}/{second}"]}
+
+
+def _linear(*names: str, checkpointer: Any = None) -> Any:
+    builder = StateGraph(State)
+    previous = START
+    for name in names:
+        builder.add_node(name, review if name == "review" else _node(name))
+        builder.add_edge(previous, name)
+        previous = name
+    builder.add_edge(previous, END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+plain = klg.wrap(_linear("research", "write", "research2"))
+hitl = klg.wrap(_linear("research", "review", "write"), wait_timeout=0.2)
+
+
+@flow
+def plain_flow(topic: str) -> list[str]:
+    return plain.invoke({"topic": topic, "steps": []})["steps"]
+
+
+@flow
+def twice_flow(topic: str) -> list[str]:
+    a = plain.invoke({"topic": topic, "steps": []})["steps"]
+    b = plain.invoke({"topic": topic, "steps": ["again"]})["steps"]
+    return a + b
+
+
+@flow
+def hitl_flow(topic: str) -> list[str]:
+    return hitl.invoke({"topic": topic, "steps": []})["steps"]
+
+
+@flow
+def stream_flow(topic: str) -> list[Any]:
+    return [sorted(u) for u in plain.stream({"topic": topic, "steps": []}, stream_mode="updates")]
+
+
+async def _arun(topic: str) -> list[str]:
+    chunks = [c async for c in plain.astream({"topic": topic, "steps": []}, stream_mode="values")]
+    out = await plain.ainvoke({"topic": topic, "steps": ["again"]})
+    return [str(len(chunks)), *out["steps"]]
+
+
+@flow
+def async_flow(topic: str) -> list[str]:
+    return asyncio.run(_arun(topic))  # flow bodies are sync; an agent loop may run async
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    RUNS.clear()
+
+
+def test_adapter_path_is_lazy() -> None:
+    import kitaru.adapters
+
+    assert kitaru.adapters.langgraph.wrap is klg.wrap
+    assert "kitaru_langgraph._saver" in sys.modules  # imported by this test module, not lazily
+    assert klg.__name__ == "kitaru_langgraph"
+
+
+def test_outside_a_flow_the_graph_is_plain() -> None:
+    graph = klg.wrap(_linear("a", "b", checkpointer=InMemorySaver()))
+    cfg = {"configurable": {"thread_id": "t"}}
+    assert graph.invoke({"topic": "x", "steps": []}, cfg) == {"topic": "x", "steps": ["a", "b"]}
+    assert [list(u) for u in graph.stream({"topic": "x", "steps": []}, cfg)] == [["a"], ["b"]]
+    assert graph.get_state(cfg).values["steps"] == ["a", "b", "a", "b"]
+    assert isinstance(graph.checkpointer, InMemorySaver)
+
+
+def test_nodes_are_graph_node_checkpoints(memory_runtime: Runtime) -> None:
+    handle = plain_flow.run("wal")
+    assert handle.wait(timeout=30) == ["research", "write", "research2"]
+    calls = KitaruClient().executions.get(handle.exec_id).checkpoints
+    assert [(c.invocation_id, c.name, c.checkpoint_type) for c in calls] == [
+        ("research", "research", "graph_node"),
+        ("write", "write", "graph_node"),
+        ("research2", "research2", "graph_node"),
+    ]
+    # The graph's thread belongs to the execution and lives in the journal.
+    saver = klg.KitaruCheckpointSaver(runtime=memory_runtime)
+    state = saver.get_tuple({"configurable": {"thread_id": handle.exec_id}})
+    assert state is not None
+    assert state.checkpoint["channel_values"]["steps"] == ["research", "write", "research2"]
+
+
+def test_two_invocations_get_two_threads_and_numbered_nodes(memory_runtime: Runtime) -> None:
+    handle = twice_flow.run("x")
+    assert handle.wait(timeout=30) == ["research", "write", "research2"] * 1 + [
+        "again",
+        "research",
+        "write",
+        "research2",
+    ]
+    ids = [c.invocation_id for c in KitaruClient().executions.get(handle.exec_id).checkpoints]
+    assert ids == ["research", "write", "research2", "research_2", "write_2", "research2_2"]
+
+
+def test_interrupt_suspends_on_a_wait_and_input_resumes(
+    memory_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    handle = hitl_flow.run("wal")
+    client = KitaruClient()
+    wait_for_status(handle.exec_id, "waiting")
+    (pending,) = client.executions.pending_waits(handle.exec_id)
+    assert (pending.name, pending.question) == ("review", "approve?")
+    assert pending.metadata["interrupt"] == {"question": "approve?", "steps": ["research"]}
+    assert pending.metadata["node"] == "review"
+    client.executions.input(handle.exec_id, wait="review", value="yes")
+    wait_for_status(handle.exec_id, "waiting")
+    (pending,) = client.executions.pending_waits(handle.exec_id)
+    assert (pending.name, pending.question) == ("review_2", "really?")
+    client.executions.input(handle.exec_id, wait="review_2", value="sure")
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == ["research", "review=yes/sure", "write"]
+    assert RUNS["research"] == 1 and RUNS["write"] == 1
+    assert RUNS["review"] == 3  # LangGraph re-runs an interrupted node from its top
+    calls = client.executions.get(handle.exec_id).checkpoints
+    assert [c.invocation_id for c in calls] == ["research", "review", "write"]
+
+
+def test_stream_inside_a_flow(memory_runtime: Runtime) -> None:
+    assert stream_flow.run("x").wait(timeout=30) == [["research"], ["write"], ["research2"]]
+
+
+def test_ainvoke_inside_a_flow(memory_runtime: Runtime) -> None:
+    handle = async_flow.run("x")
+    assert handle.wait(timeout=30) == ["4", "again", "research", "write", "research2"]
+    assert len(KitaruClient().executions.get(handle.exec_id).checkpoints) == 6
+
+
+def _ask(name: str) -> Callable[[State], dict[str, Any]]:
+    def node(state: State) -> dict[str, Any]:
+        return {"steps": [f"{name}={interrupt(f'{name}?')}"]}
+
+    return node
+
+
+_par = StateGraph(State)
+_par.add_node("legal", _ask("legal"))
+_par.add_node("finance", _ask("finance"))
+_par.add_edge(START, "legal")
+_par.add_edge(START, "finance")
+_par.add_edge("legal", END)
+_par.add_edge("finance", END)
+parallel = klg.wrap(_par.compile(), wait_timeout=0.2)
+
+
+@flow
+def parallel_flow() -> list[str]:
+    return sorted(parallel.invoke({"topic": "t", "steps": []})["steps"])
+
+
+def test_parallel_interrupts_are_two_waits_resumed_by_id(
+    memory_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    handle = parallel_flow.run()
+    client = KitaruClient()
+    answers = {"legal": "ok", "finance": "approved"}
+    for _ in range(2):  # the first unanswered wait suspends; each input continues the flow
+        wait_for_status(handle.exec_id, "waiting")
+        (pending,) = client.executions.pending_waits(handle.exec_id)
+        assert pending.question == f"{pending.name}?"
+        client.executions.input(handle.exec_id, wait=pending.name, value=answers[pending.name])
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == ["finance=approved", "legal=ok"]
+    ids = sorted(c.invocation_id for c in client.executions.get(handle.exec_id).checkpoints)
+    assert ids == ["finance", "legal"]
