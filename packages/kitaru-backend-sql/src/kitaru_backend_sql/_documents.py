@@ -72,9 +72,14 @@ class DocumentOps(SqlJournal):
     def _prefixed(self, namespace: str, prefix: str) -> sa.ColumnElement[bool]:
         condition = D.c.namespace == namespace
         if prefix:
-            # No LIKE: '%' and '_' in keys are plain characters.
+            # A key range lets the primary key index serve the lookup; the substr test keeps
+            # it exact. No LIKE: '%' and '_' in keys are plain characters.
+            key = self._binary(D.c.key)
             condition = sa.and_(
-                condition, sa.func.substr(D.c.key, 1, len(prefix)) == prefix
+                condition,
+                key >= prefix,
+                key <= prefix + "\U0010ffff",
+                sa.func.substr(D.c.key, 1, len(prefix)) == prefix,
             )
         return condition
 
