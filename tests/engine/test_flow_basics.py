@@ -263,3 +263,13 @@ def test_replay_bad_input_changes_nothing(runtime: object) -> None:
     with pytest.raises(kitaru.KitaruStateError, match="Available checkpoints: research"):
         client.executions.replay(source.exec_id, from_="nope")
     assert len(client.executions.list()) == before
+
+
+def test_async_functions_are_rejected_with_the_fix() -> None:
+    async def agent() -> int:
+        return 1
+
+    with pytest.raises(KitaruUsageError, match="asyncio.run"):
+        flow(agent)
+    with pytest.raises(KitaruUsageError, match="asyncio.run"):
+        checkpoint(agent)

@@ -640,6 +640,11 @@ def checkpoint(
             raise KitaruUsageError("This function is already a checkpoint.")
         if not callable(f):
             raise KitaruUsageError(f"@checkpoint needs a function, got {f!r}.")
+        if inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f):
+            raise KitaruUsageError(
+                f"@checkpoint does not support async functions yet ('{f.__name__}'). Use a "
+                "regular function and run async code inside it with asyncio.run(...)."
+            )
         return Checkpoint(
             f, retries=retries, retry_delay=retry_delay, backoff=backoff, type=type,
             runtime=runtime, cache=cache,

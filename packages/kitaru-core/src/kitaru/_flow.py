@@ -360,6 +360,11 @@ def flow(
             raise KitaruUsageError("This function is already a flow.")
         if not callable(f):
             raise KitaruUsageError(f"@flow needs a function, got {f!r}.")
+        if inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f):
+            raise KitaruUsageError(
+                f"@flow does not support async functions yet ('{f.__name__}'). Use a regular "
+                "function and run async code inside it with asyncio.run(...)."
+            )
         return Flow(f, stack=stack, image=image, cache=cache, retries=retries)
 
     if func is not None:
