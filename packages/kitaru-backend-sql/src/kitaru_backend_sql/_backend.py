@@ -34,8 +34,8 @@ from kitaru.backend import Backend, Capability
 
 from kitaru_backend_sql._calls import CallOps
 from kitaru_backend_sql._data import DataOps
-from kitaru_backend_sql._executions import ExecutionOps
 from kitaru_backend_sql._documents import DocumentOps
+from kitaru_backend_sql._executions import ExecutionOps
 from kitaru_backend_sql._secrets import SecretOps
 from kitaru_backend_sql._url import parse_url
 from kitaru_backend_sql._waits import WaitOps

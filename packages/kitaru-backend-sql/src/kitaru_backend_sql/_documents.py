@@ -48,20 +48,15 @@ class DocumentOps(SqlJournal):
         """Upsert the documents in one transaction (fenced when ``exec_id``/``epoch`` given)."""
         if not documents and exec_id is None:
             return
-        insert = self._insert(D)
-        statement = insert.on_conflict_do_update(
-            index_elements=[D.c.namespace, D.c.key],
-            set_={
-                "value": insert.excluded.value,
-                "exec_id": insert.excluded.exec_id,
-                "created_at": insert.excluded.created_at,
-            },
-        )
-        with self._write() as connection:
+        # The prebuilt upsert on the driver connection (like the checkpoint commit): adapters
+        # write a document batch per graph step or agent message.
+        statement = self._sql.raw_upsert_documents
+        params = self._bind(statement, [_row(d) for d in documents])
+        with self._driver_write() as cursor:
             if exec_id is not None and epoch is not None:
-                self._fence(connection, exec_id, epoch)
-            if documents:
-                connection.execute(statement, [_row(d) for d in documents])
+                self._driver_fence(cursor, exec_id, epoch)
+            if params:
+                cursor.executemany(statement.sql, params)
 
     def get_document(self, namespace: str, key: str) -> DocumentRecord | None:
         query = sa.select(D).where(D.c.namespace == namespace, D.c.key == key)

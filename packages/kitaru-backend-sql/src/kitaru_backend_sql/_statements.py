@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from kitaru_backend_sql._driver import DriverStatement
-from kitaru_backend_sql._schema import artifacts, attempts, calls, executions, logs
+from kitaru_backend_sql._schema import artifacts, attempts, calls, documents, executions, logs
 
 __all__ = ["HotStatements"]
 
@@ -103,4 +103,17 @@ class HotStatements:
         )
         self.raw_insert_artifacts = DriverStatement(
             self.insert_artifacts, dialect, _insert_keys(artifacts)
+        )
+        document_insert = insert(documents)
+        self.raw_upsert_documents = DriverStatement(
+            document_insert.on_conflict_do_update(
+                index_elements=[documents.c.namespace, documents.c.key],
+                set_={
+                    "value": document_insert.excluded.value,
+                    "exec_id": document_insert.excluded.exec_id,
+                    "created_at": document_insert.excluded.created_at,
+                },
+            ),
+            dialect,
+            _insert_keys(documents),
         )
