@@ -118,7 +118,23 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
     elif execution.status_reason:
         out.append(("Reason", execution.status_reason))
     out.append(("Checkpoints", checkpoint_line(execution)))
+    result = result_line(execution)
+    if result is not None:
+        out.append(("Result", result))
     return out
+
+
+def result_line(execution: Execution, width: int = 200) -> str | None:
+    """A one-line preview of a completed execution's return value (None if it has none)."""
+    output = next((a for a in execution.artifacts if a.save_type == "flow_output"), None)
+    if output is None:
+        return None
+    try:
+        text = repr(output.load())
+    except Exception as exc:  # e.g. a pickled type not importable here
+        return f"<not loadable here: {type(exc).__name__}: {exc}>"
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def checkpoint_line(execution: Execution) -> str:

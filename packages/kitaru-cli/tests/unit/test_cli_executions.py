@@ -302,6 +302,8 @@ def test_input_resolves_and_continues(cli, waiting: str) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0] == (f"Resolved wait 'approval' of execution {waiting}.")
     settle(waiting, "completed")
+    shown = cli("executions", "get", waiting).stdout.splitlines()
+    assert "  Result: 9" in shown  # double(2) + 5
     again = cli("executions", "input", waiting, "--value", "5", "-o", "json")
     assert again.exit_code == 1
     assert again.error()["message"] == (f"Execution '{waiting}' has no pending waits to resolve.")
