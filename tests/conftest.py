@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from kitaru import _config
 from kitaru._runtime import Runtime, reset_default_runtime, use_runtime
-from kitaru.artifacts import LocalArtifactStore
-from kitaru.testing import MemoryBackend
+from kitaru_testing.fixtures import memory_runtime  # noqa: F401 - shared fixture
 
 
 @pytest.fixture(autouse=True)
@@ -31,15 +30,6 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     _config.set_configured_layer(_config.ExecutionSettings())
 
 
-@pytest.fixture
-def memory_runtime(tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime(
-        backend=MemoryBackend(),
-        artifact_store=LocalArtifactStore(tmp_path / "artifacts"),
-        lease_seconds=5,
-    )
-    with use_runtime(runtime):
-        yield runtime
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kitaru.artifacts import LocalArtifactStore
 from kitaru.plugins import reset_plugin_manager
-from kitaru.runtime import Runtime, reset_default_runtime, use_runtime
-from kitaru.testing import MemoryBackend
+from kitaru.runtime import reset_default_runtime
+from kitaru_testing.fixtures import memory_runtime  # noqa: F401 - shared fixture
 from typer.testing import CliRunner
 
 KITARU = Path(sys.executable).with_name("kitaru")
@@ -49,15 +48,6 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     reset_plugin_manager()
 
 
-@pytest.fixture
-def memory_runtime(tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime(
-        backend=MemoryBackend(),
-        artifact_store=LocalArtifactStore(tmp_path / "artifacts"),
-        lease_seconds=5,
-    )
-    with use_runtime(runtime):
-        yield runtime
 
 
 @dataclass

@@ -4,17 +4,20 @@ memory, SQLite and (with ``KITARU_TEST_POSTGRES_URL``) PostgreSQL."""
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kitaru import KitaruClient
 from kitaru.artifacts import LocalArtifactStore
 from kitaru.plugins import reset_plugin_manager
-from kitaru.runtime import Runtime, reset_default_runtime, use_runtime
+from kitaru.runtime import Runtime, reset_default_runtime
 from kitaru.testing import MemoryBackend
+from kitaru_testing.fixtures import (  # noqa: F401 - fixtures shared by the adapters
+    memory_runtime,
+    sqlite_urls,
+    wait_for_status,
+)
 
 ENV_VARS = (
     "KITARU_STORE_URL",
@@ -73,31 +76,9 @@ def runtime_factory(tmp_path: Path) -> Callable[[str], Runtime]:
     return lambda kind: make_runtime(kind, tmp_path)
 
 
-@pytest.fixture
-def memory_runtime(tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime(
-        backend=MemoryBackend(),
-        artifact_store=LocalArtifactStore(str(tmp_path / "artifacts")),
-        lease_seconds=5,
-    )
-    with use_runtime(runtime):
-        yield runtime
 
 
-@pytest.fixture
-def sqlite_urls(tmp_path: Path) -> tuple[str, str]:
-    return f"sqlite:///{tmp_path / 'journal.db'}", str(tmp_path / "artifacts")
 
 
-def _wait_for_status(exec_id: str, status: str, timeout: float = 30) -> None:
-    client = KitaruClient()
-    deadline = time.monotonic() + timeout
-    while (current := client.executions.get(exec_id).status.value) != status:
-        assert time.monotonic() < deadline, f"execution is {current}, expected {status}"
-        time.sleep(0.02)
 
 
-@pytest.fixture
-def wait_for_status() -> Callable[..., None]:
-    """``wait_for_status(exec_id, "waiting")``: poll the execution until it reads a status."""
-    return _wait_for_status

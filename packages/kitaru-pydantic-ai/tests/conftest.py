@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kitaru import KitaruClient
-from kitaru.artifacts import LocalArtifactStore
 from kitaru.plugins import reset_plugin_manager
-from kitaru.runtime import Runtime, reset_default_runtime, use_runtime
-from kitaru.testing import MemoryBackend
+from kitaru.runtime import reset_default_runtime
+from kitaru_testing.fixtures import (  # noqa: F401 - fixtures shared by the adapters
+    memory_runtime,
+    sqlite_urls,
+    wait_for_status,
+)
 from pydantic_ai import models
 
 ENV_VARS = (
@@ -65,31 +66,9 @@ def _close_main_thread_loop() -> None:
     asyncio.set_event_loop(None)
 
 
-@pytest.fixture
-def memory_runtime(tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime(
-        backend=MemoryBackend(),
-        artifact_store=LocalArtifactStore(str(tmp_path / "artifacts")),
-        lease_seconds=5,
-    )
-    with use_runtime(runtime):
-        yield runtime
 
 
-@pytest.fixture
-def sqlite_urls(tmp_path: Path) -> tuple[str, str]:
-    return f"sqlite:///{tmp_path / 'journal.db'}", str(tmp_path / "artifacts")
 
 
-def _wait_for_status(exec_id: str, status: str, timeout: float = 30) -> None:
-    client = KitaruClient()
-    deadline = time.monotonic() + timeout
-    while (current := client.executions.get(exec_id).status.value) != status:
-        assert time.monotonic() < deadline, f"execution is {current}, expected {status}"
-        time.sleep(0.02)
 
 
-@pytest.fixture
-def wait_for_status() -> Callable[..., None]:
-    """``wait_for_status(exec_id, "waiting")``: poll the execution until it reads a status."""
-    return _wait_for_status
