@@ -50,6 +50,8 @@ def test_wait_inside_adapter_checkpoint_replays_child_events(runtime: object) ->
     (call,) = execution.checkpoints
     assert (call.invocation_id, call.checkpoint_type) == ("agent_agent_run_1", "llm_call")
     assert all(a.save_type != "event" for a in execution.artifacts)
+    (summary,) = [e for e in client.executions.list() if e.exec_id == handle.exec_id]
+    assert summary.artifact_count == len(execution.artifacts)  # events are not counted
 
 
 def test_async_journaled_and_scope_rules(runtime: object) -> None:

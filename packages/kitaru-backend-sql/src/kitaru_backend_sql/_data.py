@@ -138,5 +138,7 @@ _CHUNK = 500
 _COUNTS = sa.select(
     E.c.exec_id,
     sa.select(sa.func.count()).where(calls.c.exec_id == E.c.exec_id).scalar_subquery(),
-    sa.select(sa.func.count()).where(R.c.exec_id == E.c.exec_id).scalar_subquery(),
+    sa.select(sa.func.count())
+    .where(R.c.exec_id == E.c.exec_id, R.c.save_type != "event")
+    .scalar_subquery(),
 )

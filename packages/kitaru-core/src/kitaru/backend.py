@@ -275,7 +275,8 @@ class ArtifactRecord:
     name: str
     payload: Payload
     #: ``"step_output"`` for checkpoint return values, ``"manual"`` for save(),
-    #: ``"flow_output"`` / ``"flow_input"`` / ``"override"`` for engine-made artifacts.
+    #: ``"flow_output"`` / ``"flow_input"`` / ``"override"`` for engine-made artifacts,
+    #: ``"event"`` for child events journaled by adapters (internal: not shown or counted).
     save_type: str
     invocation_id: str | None = None
     kind: str | None = None
@@ -614,13 +615,17 @@ class Backend(ABC):
     def count_children(self, exec_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         """``{exec_id: (number of calls, number of artifacts)}`` for existing executions.
 
+        Artifacts with ``save_type == "event"`` (adapters' internal child events) are not
+        counted, as clients do not show them.
+
         Unknown ids are left out. The default asks per execution; SQL backends override it
         with one grouped query (listing 10,000 executions must stay fast).
         """
         out: dict[str, tuple[int, int]] = {}
         for exec_id in exec_ids:
             try:
-                out[exec_id] = (len(self.get_calls(exec_id)), len(self.list_artifacts(exec_id)))
+                artifacts = [a for a in self.list_artifacts(exec_id) if a.save_type != "event"]
+                out[exec_id] = (len(self.get_calls(exec_id)), len(artifacts))
             except ExecutionNotFoundError:
                 continue
         return out

@@ -239,6 +239,7 @@ class DataTests(ConformanceBase):
         backend.save_call(exec_id, epoch, unfinished, attempts=[make_attempt(exec_id, "b")])
         backend.put_artifact(exec_id, epoch, make_artifact(exec_id, invocation_id=None))
         backend.put_artifact(exec_id, epoch, make_artifact(exec_id, save_type="flow_output"))
+        backend.put_artifact(exec_id, epoch, make_artifact(exec_id, save_type="event"))
         backend.save_attempt(exec_id, epoch, make_attempt(exec_id, None))
         backend.append_logs([make_log(exec_id)])
         got = backend.count_children([exec_id, "ex-missing", idle.exec_id])
