@@ -54,6 +54,10 @@ ENV_DROP = [
     "KITARU_LOAD_PLUGINS",
     "KITARU_DISABLE_PLUGIN_AUTOLOAD",
     "KITARU_TRACE_PLUGINS",
+    # An installed kitaru has its bytecode cached (pip compiles it); with this set (some
+    # sandboxes and CI images do), every run would compile every changed module again. The
+    # warm-up run writes the cache (into __pycache__, git-ignored).
+    "PYTHONDONTWRITEBYTECODE",
 ]
 
 

@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kitaru_backend_sql._backend import PostgresSqlBackend, SqlBackend
     from kitaru_backend_sql._engine import SYNCHRONOUS_ENV
+    from kitaru_backend_sql._fastread import SqliteReader
     from kitaru_backend_sql._url import mask_url
 
-__all__ = ["SYNCHRONOUS_ENV", "PostgresSqlBackend", "SqlBackend", "mask_url"]
+__all__ = ["SYNCHRONOUS_ENV", "PostgresSqlBackend", "SqlBackend", "SqliteReader", "mask_url"]
 
 #: Public name -> the private module that defines it.
 _HOMES = {
     "PostgresSqlBackend": "_backend",
     "SqlBackend": "_backend",
+    "SqliteReader": "_fastread",
     "SYNCHRONOUS_ENV": "_engine",
     "mask_url": "_url",
 }

@@ -32,7 +32,7 @@ def test_backends_are_registered_through_the_entry_point(tmp_path: Path) -> None
 def test_the_plugin_is_listed_with_its_distribution() -> None:
     [info] = [p for p in list_plugins(build_plugin_manager()) if p.name == "sql"]
     assert info.distribution == "kitaru-backend-sql"
-    assert info.hooks == ("kitaru_register_backends",)
+    assert info.hooks == ("kitaru_register_backends", "kitaru_register_journal_readers")
 
 
 def test_loading_the_plugin_does_not_import_sqlalchemy(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kitaru_cli import _shapes
+from kitaru_cli import _reading, _shapes
 from kitaru_cli._common import ExecIdArgument, open_client, resolve_id
 from kitaru_cli._output import OutputOption, Session, parse_json_option, session, usage_error
 
@@ -40,8 +40,7 @@ def _group(ctx: typer.Context) -> None:
 def get_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
     """Show one execution: status, wait, failure and checkpoints."""
     with session("executions.get", output) as out:
-        client = open_client()
-        execution = client.executions.get(resolve_id(client, exec_id))
+        execution = _reading.get_execution(exec_id)
         if out.json:
             out.emit_item(_shapes.full(execution))
         else:
@@ -59,13 +58,7 @@ def list_command(
 ) -> None:
     """List executions, newest first."""
     with session("executions.list", output) as out:
-        if limit is not None and limit < 1:
-            raise usage_error("`--limit` must be at least 1.")
-        wanted = _parse_status(status) if status is not None else None
-        if flow is not None and not flow.strip():
-            raise usage_error("`--flow` must be a non-empty flow name.")
-        client = open_client()
-        executions = client.executions.list(flow=flow, status=wanted, limit=limit)
+        executions = _reading.list_executions(status=status, flow=flow, limit=limit)
         if out.json:
             out.emit_items(_shapes.summaries(executions))
             return
@@ -76,16 +69,6 @@ def list_command(
             ("ID", "Flow", "Status", "Stack"),
             [(e.exec_id, e.flow_name, _shapes.status_text(e), e.stack_name) for e in executions],
         )
-
-
-def _parse_status(text: str) -> str:
-    from kitaru.client import ExecutionStatus
-
-    value = text.strip().lower()
-    valid = [s.value for s in ExecutionStatus]
-    if value not in valid:
-        raise usage_error(f"Unknown status '{text}'. Valid statuses: {', '.join(valid)}.")
-    return value
 
 
 def _action(out: Session, verb: str, execution: Execution) -> None:

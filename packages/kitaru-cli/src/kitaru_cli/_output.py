@@ -16,6 +16,16 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from kitaru_cli._render import (
+    FORMATS,
+    dump_json,
+    error_document,
+    message_of,
+    stdin_is_tty,
+    stdout_is_tty,
+    usage_error,
+)
+
 __all__ = [
     "OutputOption",
     "Session",
@@ -24,11 +34,10 @@ __all__ = [
     "long_running",
     "parse_json_option",
     "session",
+    "stdin_is_tty",
     "stdout_is_tty",
     "usage_error",
 ]
-
-FORMATS = ("text", "json")
 
 OutputOption = Annotated[
     str,
@@ -42,52 +51,12 @@ OutputOption = Annotated[
 ]
 
 
-def stdout_is_tty() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def stdin_is_tty() -> bool:
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def long_running() -> None:
     """Turn the cyclic garbage collector back on (``main`` turns it off for short commands)
     before a command starts polling for an unbounded time."""
     import gc
 
     gc.enable()
-
-
-def usage_error(message: str) -> Exception:
-    """A :class:`kitaru.errors.KitaruUsageError` (imported only when there is an error)."""
-    from kitaru.errors import KitaruUsageError
-
-    return KitaruUsageError(message)
-
-
-def _fallback(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        with contextlib.suppress(Exception):
-            return dump(mode="json")
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return repr(value)
-
-
-def dump_json(document: Any, *, pretty: bool | None = None) -> str:
-    """``document`` as JSON: indented for a terminal, compact (no spaces) when piped."""
-    if pretty is None:
-        pretty = stdout_is_tty()
-    if pretty:
-        return json.dumps(document, indent=2, default=_fallback, ensure_ascii=False)
-    return json.dumps(document, separators=(",", ":"), default=_fallback, ensure_ascii=False)
 
 
 def parse_json_option(flag: str, text: str | None, *, require_object: bool = False) -> Any:
@@ -121,10 +90,12 @@ class Session:
     # -- JSON ------------------------------------------------------------------------------
 
     def emit_item(self, item: Mapping[str, Any]) -> None:
-        typer.echo(dump_json({"command": self.command, "item": item}))
+        document = {"command": self.command, "item": item}
+        typer.echo(dump_json(document, pretty=stdout_is_tty()))
 
     def emit_items(self, items: Sequence[Any]) -> None:
-        typer.echo(dump_json({"command": self.command, "items": list(items), "count": len(items)}))
+        document = {"command": self.command, "items": list(items), "count": len(items)}
+        typer.echo(dump_json(document, pretty=stdout_is_tty()))
 
     def emit_event(self, event: str, item: Mapping[str, Any]) -> None:
         """One JSON Lines event of a stream (``logs --follow -o json``)."""
@@ -192,17 +163,11 @@ class Session:
 
     def fail(self, exc: BaseException, *, extra: Mapping[str, Any] | None = None) -> NoReturn:
         """Report ``exc`` on stderr and exit 1."""
-        message = _message(exc)
         if self.json:
-            error: dict[str, Any] = {"message": message, "type": type(exc).__name__}
-            exec_id = getattr(exc, "exec_id", None)
-            if isinstance(exec_id, str):
-                error["exec_id"] = exec_id
-            if extra:
-                error.update(extra)
-            typer.echo(dump_json({"command": self.command, "error": error}, pretty=False), err=True)
+            document = error_document(self.command, exc, extra=extra)
+            typer.echo(dump_json(document, pretty=False), err=True)
         else:
-            typer.echo(f"Error: {message}", err=True)
+            typer.echo(f"Error: {message_of(exc)}", err=True)
         raise typer.Exit(code=1)
 
 
@@ -218,18 +183,6 @@ STATUS_STYLES = {
 def _style(label: str, value: str) -> str:
     """Colour for a status cell on a terminal (no style for anything else)."""
     return STATUS_STYLES.get(value, "") if label == "Status" else ""
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    text = str(exc).strip()
-    if not text:
-        return type(exc).__name__
-    from_kitaru = type(exc).__module__.split(".")[0] == "kitaru"
-    if from_kitaru or isinstance(exc, LookupError | ValueError | TimeoutError):
-        return text
-    return f"{type(exc).__name__}: {text}"
 
 
 def fail(command: str, fmt: str, exc: BaseException) -> NoReturn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kitaru_cli._hooks import add_hookspecs
 from kitaru_cli._output import OutputOption, session
 
 if TYPE_CHECKING:
@@ -40,15 +41,6 @@ def plugins_command(output: OutputOption = "text") -> None:
                 for p in plugins
             ],
         )
-
-
-def add_hookspecs(pm: pluggy.PluginManager) -> None:
-    """Add the CLI's hookspecs to ``pm`` (once)."""
-    from kitaru_cli import hookspecs
-
-    caller = getattr(pm.hook, "kitaru_register_commands", None)
-    if caller is None or caller.spec is None:
-        pm.add_hookspecs(hookspecs)
 
 
 def register_plugin_commands(app: typer.Typer, pm: pluggy.PluginManager | None = None) -> None:

@@ -30,16 +30,19 @@ def summary(execution: Execution) -> dict[str, Any]:
     was the CLI's largest cost there. The result is the same.
     """
     e = execution
+    status = e.status
     out: dict[str, Any] = {
         "exec_id": e.exec_id,
         "flow_id": e.flow_id,
         "flow_name": e.flow_name,
-        "status": getattr(e.status, "value", e.status),
+        "status": getattr(status, "value", status),
     }
-    if e.started_at is not None:
-        out["started_at"] = _iso(e.started_at)
-    if e.ended_at is not None:
-        out["ended_at"] = _iso(e.ended_at)
+    value: Any = e.started_at
+    if value is not None:
+        out["started_at"] = value if isinstance(value, str) else value.isoformat()
+    value = e.ended_at
+    if value is not None:
+        out["ended_at"] = value if isinstance(value, str) else value.isoformat()
     if e.stack_name is not None:
         out["stack_name"] = e.stack_name
     if e.status_reason is not None:
@@ -48,10 +51,13 @@ def summary(execution: Execution) -> dict[str, Any]:
         out["pending_wait"] = to_jsonable(e.pending_wait)
     if e.failure is not None:
         out["failure"] = to_jsonable(e.failure)
-    if e.metadata is not None:
-        out["metadata"] = to_jsonable(e.metadata) if e.metadata else {}
-    out["checkpoint_count"] = _count(e.checkpoint_count, e.checkpoints)
-    out["artifact_count"] = _count(e.artifact_count, e.artifacts)
+    value = e.metadata
+    if value is not None:
+        out["metadata"] = to_jsonable(value) if value else {}
+    value = e.checkpoint_count
+    out["checkpoint_count"] = value if value is not None else len(e.checkpoints)
+    value = e.artifact_count
+    out["artifact_count"] = value if value is not None else len(e.artifacts)
     return out
 
 
@@ -66,14 +72,6 @@ def full(execution: Execution) -> dict[str, Any]:
 def summaries(executions: Sequence[Execution]) -> list[dict[str, Any]]:
     """Summaries of listed executions (the client fills their counts in one query)."""
     return [summary(e) for e in executions]
-
-
-def _iso(value: datetime | str) -> str:
-    return value if isinstance(value, str) else value.isoformat()
-
-
-def _count(count: int | None, items: Sequence[Any]) -> int:
-    return count if count is not None else len(items)
 
 
 def when(value: datetime | str | None) -> str:

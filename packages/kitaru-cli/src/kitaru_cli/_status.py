@@ -68,9 +68,9 @@ class _Report:
         try:
             return read()
         except Exception as exc:
-            from kitaru_cli._output import _message
+            from kitaru_cli._render import message_of
 
-            self.errors.append({"part": part, "message": _message(exc)})
+            self.errors.append({"part": part, "message": message_of(exc)})
             return None
 
 

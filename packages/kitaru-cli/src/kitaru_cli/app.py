@@ -1,7 +1,10 @@
-"""The root ``kitaru`` command: global options, the built-in commands and plugin commands.
+"""The ``kitaru`` console script: global options, the built-in commands and plugin commands.
 
-Importing this module imports Typer but not Kitaru core: commands import what they need when
-they run, so ``kitaru --help`` and ``kitaru --version`` stay fast and never open a journal.
+Importing this module imports neither Typer nor Kitaru core: :func:`main` builds the command
+tree (:mod:`kitaru_cli._tree`) when it runs, and commands import what they need when they
+run, so ``kitaru --help`` and ``kitaru --version`` stay fast and never open a journal. The two
+hot read commands, ``kitaru executions list|get ... -o json``, skip Typer altogether when
+their command line is a plain one (:mod:`kitaru_cli._fast`).
 """
 
 from __future__ import annotations
@@ -10,78 +13,28 @@ import contextlib
 import gc
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
-__all__ = ["app", "build_app", "main"]
-
-HELP = "Kitaru: durable execution for Python AI agents."
-CONTEXT = {"help_option_names": ["-h", "--help"]}
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    for dist in ("kitaru-core", "kitaru-cli"):
-        try:
-            return version(dist)
-        except PackageNotFoundError:
-            continue
-    return "unknown"
-
-
-def _root(
-    ctx: typer.Context,
-    show_version: Annotated[
-        bool, typer.Option("--version", "-V", is_eager=True, help="Show the version and exit.")
-    ] = False,
-) -> None:
-    if show_version:
-        typer.echo(f"kitaru {_version()}")
-        raise typer.Exit()
-    if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
-        raise typer.Exit()
+__all__ = ["app", "build_app", "main"]  # noqa: F822 - `app` is built on first access
 
 
 def build_app() -> typer.Typer:
     """A fresh root app with the built-in commands (no plugin commands)."""
-    from kitaru_cli import (
-        _connection,
-        _executions,
-        _log_store,
-        _model,
-        _plugins,
-        _run,
-        _secrets,
-        _stack,
-        _status,
-    )
+    from kitaru_cli._tree import build_app as build
 
-    root = typer.Typer(
-        name="kitaru",
-        help=HELP,
-        context_settings=CONTEXT,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-    )
-    root.callback(invoke_without_command=True)(_root)
-    root.command("init")(_connection.init_command)
-    root.command("login")(_connection.login_command)
-    root.command("logout")(_connection.logout_command)
-    root.command("status")(_status.status_command)
-    root.add_typer(_log_store.app, name="log-store")
-    root.add_typer(_stack.app, name="stack")
-    root.add_typer(_secrets.app, name="secrets")
-    root.add_typer(_model.app, name="model")
-    root.command("run")(_run.run_command)
-    root.add_typer(_executions.app, name="executions")
-    root.command("plugins")(_plugins.plugins_command)
-    return root
+    return build()
 
 
-app = build_app()
+def __getattr__(name: str) -> Any:
+    # `app`, the root Typer app with the built-in commands, is built on first access.
+    if name == "app":
+        value = build_app()
+        globals()["app"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 BUILTIN_COMMANDS = frozenset(
@@ -156,6 +109,23 @@ def _exit_now(code: int) -> None:
 
 
 def _main(args: list[str]) -> int:
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # The reader went away (`kitaru executions list | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _run(args: list[str]) -> int:
+    from kitaru_cli import _fast
+
+    code = _fast.run(args)
+    if code is not None:
+        return code
+    import typer
+
     from kitaru_cli._plugins import register_plugin_commands
 
     cli = build_app()
@@ -169,9 +139,4 @@ def _main(args: list[str]) -> int:
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
-    except BrokenPipeError:
-        # The reader went away (`kitaru executions list | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
     return 0

@@ -12,7 +12,7 @@ implementing an unknown hook. The user documentation is ``docs/operator-guide.md
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 hookspec = pluggy.HookspecMarker("kitaru")
 
-__all__ = ["hookspec", "kitaru_register_commands"]
+__all__ = ["hookspec", "kitaru_register_commands", "kitaru_register_journal_readers"]
 
 
 @hookspec
@@ -33,4 +33,20 @@ def kitaru_register_commands(app: typer.Typer) -> None:
     ``app.command()(func)`` or a group with ``app.add_typer(sub_app, name="...")``. Keep
     imports inside the command bodies: every ``kitaru`` invocation pays for what this hook
     imports. Return nothing. Not ``firstresult``, not ``historic``: every plugin is called.
+    """
+
+
+@hookspec
+def kitaru_register_journal_readers(register: Any) -> None:
+    """Contribute fast read-only access to journals for the CLI's read commands.
+
+    Called when ``kitaru executions list`` or ``kitaru executions get`` opens the journal
+    (not by other commands). Call ``register(scheme, factory)`` for each URL scheme you can
+    read faster than the backend registered for it through ``kitaru_register_backends``, where
+    ``factory(url: str) -> kitaru.backend.Backend``. The returned backend must return the same
+    records as the scheme's backend; it may hand any call, writes included, to that backend
+    (the command's lost-runner check may write). The scheme is read from the URL as for
+    backends; a scheme with no reader uses its backend, and so does a command run while a
+    runtime is in scope (``kitaru.runtime.use_runtime``). Registering a scheme twice raises
+    :class:`kitaru.errors.KitaruPluginError`. Not ``firstresult``, not ``historic``.
     """

@@ -114,3 +114,44 @@ def test_plugin_commands_run_with_the_garbage_collector_on(memory_runtime) -> No
     assert GcProbePlugin.seen == [True]
     assert main(["executions", "list", "-o", "json"]) == 0
     assert gc.isenabled()
+
+
+class MemoryReaderPlugin:
+    """Reads ``memory://`` journals with a backend of its own (and says which URLs)."""
+
+    def __init__(self) -> None:
+        from kitaru.testing import MemoryBackend
+
+        self.backend = MemoryBackend()
+        self.urls: list[str] = []
+
+    @kitaru.hookimpl
+    def kitaru_register_journal_readers(self, register: object) -> None:
+        def open_reader(url: str) -> object:
+            self.urls.append(url)
+            return self.backend
+
+        register("memory", open_reader)  # type: ignore[operator]
+
+
+def test_hook_kitaru_register_journal_readers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kitaru.backend import SourceRef
+    from kitaru_testing import make_execution
+
+    plugin = MemoryReaderPlugin()
+    plugin.backend.create_execution(
+        make_execution(exec_id="read-by-the-plugin", source=SourceRef(module="m", qualname="f"))
+    )
+    _install(plugin)
+    monkeypatch.setenv("KITARU_STORE_URL", "memory://")
+    assert main(["executions", "list", "-o", "json"]) == 0
+    assert '"exec_id":"read-by-the-plugin"' in capsys.readouterr().out
+    assert main(["executions", "get", "read-by-the-plugin"]) == 0
+    assert "read-by-the-plugin" in capsys.readouterr().out
+    assert plugin.urls == ["memory://", "memory://"]
+    # Other commands never ask for a reader: `logs` reads the (empty) default memory journal.
+    assert main(["executions", "logs", "read-by-the-plugin", "-o", "json"]) == 1
+    assert "was not found" in capsys.readouterr().err
+    assert plugin.urls == ["memory://", "memory://"]

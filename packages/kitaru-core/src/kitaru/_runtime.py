@@ -21,7 +21,7 @@ from kitaru.errors import KitaruPluginError, KitaruUsageError
 from kitaru.plugins import collect, get_plugin_manager
 from kitaru.serialization import SerializerRegistry
 
-__all__ = ["Runtime", "current_runtime", "use_runtime"]
+__all__ = ["Runtime", "current_runtime", "scoped_runtime", "use_runtime"]
 
 
 def _scheme(url: str) -> str:
@@ -159,6 +159,11 @@ def current_runtime() -> Runtime:
             if _default is None:
                 _default = Runtime.from_environment()
     return _default
+
+
+def scoped_runtime() -> Runtime | None:
+    """The runtime put in scope with :func:`use_runtime`, or None. Never builds the default."""
+    return _current.get()
 
 
 def reset_default_runtime() -> None:

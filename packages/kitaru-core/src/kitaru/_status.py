@@ -27,11 +27,18 @@ ExecutionStatus.__module__ = "kitaru.client"
 
 
 def public_status(state: ExecutionState, *, has_pending_wait: bool) -> ExecutionStatus:
-    if state is ExecutionState.WAITING:
-        return ExecutionStatus.WAITING
     if state in (ExecutionState.PENDING, ExecutionState.RUNNING):
         return ExecutionStatus.WAITING if has_pending_wait else ExecutionStatus.RUNNING
-    return ExecutionStatus(state.value)
+    return _SAME.get(state) or ExecutionStatus(state.value)
+
+
+#: Stored states whose public status has the same value (looked up: ``executions list`` maps
+#: 10,000 of them, and calling the enum costs more than the rest of the mapping).
+_SAME = {
+    state: ExecutionStatus(state.value)
+    for state in ExecutionState
+    if state not in (ExecutionState.PENDING, ExecutionState.RUNNING)
+}
 
 
 def parse_status(value: object) -> ExecutionStatus:
