@@ -1,5 +1,6 @@
 """The adapter building blocks: synthetic checkpoints, journaled child events, waits inside
-an adapter-managed checkpoint (what hitl tools of agent runs need)."""
+an adapter-managed checkpoint and adapter waits inside a user's checkpoint (what hitl tools
+of agent runs need), stable ids."""
 
 from __future__ import annotations
 
@@ -7,8 +8,16 @@ import asyncio
 import time
 
 import pytest
-from kitaru import FlowHandle, KitaruClient, flow, wait
-from kitaru.durable import ajournaled, in_checkpoint, in_flow, journaled, run_as_checkpoint
+from kitaru import FlowHandle, KitaruClient, checkpoint, flow, wait
+from kitaru.durable import (
+    ajournaled,
+    flow_wait,
+    in_checkpoint,
+    in_flow,
+    journaled,
+    run_as_checkpoint,
+    stable_id,
+)
 from kitaru.errors import KitaruContextError
 
 MODEL_CALLS: list[str] = []
@@ -74,3 +83,89 @@ def test_async_journaled_and_scope_rules(runtime: object) -> None:
         journaled("x", lambda: 1)
     with pytest.raises(KitaruContextError):
         run_as_checkpoint(lambda: 1, name="x")
+
+
+BODY_RUNS: list[str] = []
+
+
+@checkpoint
+def user_step(prompt: str) -> str:
+    """A user's checkpoint whose 'agent' asks a human through the adapter wait path."""
+    BODY_RUNS.append(stable_id("agent.run"))
+    first = journaled("model.request", lambda: MODEL_CALLS.append("m1") or f"plan for {prompt}")
+    approved = flow_wait(
+        name="approve_tool",
+        schema=bool,
+        question=first,
+        timeout=0.1,
+        metadata={"tool_args": {"x": 1}},
+    )
+    second = journaled("model.request", lambda: MODEL_CALLS.append("m2") or "final answer")
+    return f"{second} (approved={approved})"
+
+
+@flow
+def user_step_flow(prompt: str) -> str:
+    return user_step(prompt)
+
+
+def test_flow_wait_inside_a_user_checkpoint(runtime: object) -> None:
+    MODEL_CALLS.clear()
+    BODY_RUNS.clear()
+    client = KitaruClient()
+    handle = user_step_flow.run("x")
+    deadline = time.monotonic() + 20
+    while runtime.backend.get_execution(handle.exec_id).state.value != "waiting":  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    (pending,) = client.executions.pending_waits(handle.exec_id)
+    assert (pending.name, pending.question) == ("approve_tool", "plan for x")
+    assert pending.metadata == {"tool_args": {"x": 1}}
+    assert not client.executions.get(handle.exec_id).checkpoints  # suspended: not recorded
+    client.executions.input(handle.exec_id, wait="approve_tool", value=True)
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == "final answer (approved=True)"
+    (call,) = client.executions.get(handle.exec_id).checkpoints
+    assert call.invocation_id == "user_step"
+    if not runtime.cross_process:  # type: ignore[attr-defined]
+        assert MODEL_CALLS == ["m1", "m2"]  # m1 replayed from the journal, not sent again
+        first, again = BODY_RUNS
+        assert first == again and len(first) == 64  # stable across the rerun of the body
+
+
+def test_plain_wait_stays_an_error_in_a_user_checkpoint(runtime: object) -> None:
+    @checkpoint
+    def asks() -> object:
+        try:
+            wait(name="nope")
+        except KitaruContextError as exc:
+            return str(exc)
+        return "no error"
+
+    @flow
+    def f() -> object:
+        return asks()
+
+    assert "cannot be called inside a @checkpoint" in str(f.run().wait(timeout=10))
+
+
+def test_events_of_a_failed_attempt_replay_in_the_retry(runtime: object) -> None:
+    sent: list[int] = []
+    attempts: list[int] = []
+
+    @checkpoint(retries=1)
+    def flaky() -> list[str]:
+        attempts.append(1)
+        ids = [stable_id("run"), stable_id("run")]
+        journaled("request", lambda: sent.append(1) or 1)
+        if len(attempts) == 1:
+            raise RuntimeError("transient")
+        journaled("request", lambda: sent.append(2) or 2)
+        return ids
+
+    @flow
+    def f() -> list[str]:
+        return flaky()
+
+    a, b = f.run().wait(timeout=10)
+    assert a != b and len(attempts) == 2
+    assert sent == [1, 2]  # the first request was replayed in the second attempt

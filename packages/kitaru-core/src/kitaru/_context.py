@@ -74,6 +74,9 @@ class FlowContext:
         self.recorded: dict[str, CallRecord] = {c.invocation_id: c for c in calls}
         self.waits: dict[str, WaitRecord] = {w.name: w for w in waits}
         self.replay_plan: dict[str, Any] = dict(execution.replay_plan or {})
+        #: Child events journaled by adapters, per invocation id then event name (payloads):
+        #: read from the journal once per segment, then kept up to date as events are written.
+        self.journal_events: dict[str, dict[str, Any]] | None = None
         self.cancel_requested = threading.Event()
         self.lease_lost = threading.Event()
         self.max_workers = max_workers

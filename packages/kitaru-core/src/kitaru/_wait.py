@@ -107,6 +107,28 @@ def wait(
         raise KitaruContextError(
             "wait() cannot be called inside a @checkpoint. Call wait() in the flow body instead."
         )
+    return flow_wait(
+        schema=schema, name=name, question=question, timeout=timeout, metadata=metadata
+    )
+
+
+def flow_wait(
+    *,
+    schema: Any = None,
+    name: str | None = None,
+    question: str | None = None,
+    timeout: float | None = 600,
+    metadata: dict[str, Any] | None = None,
+) -> Any:
+    """:func:`wait` without the checkpoint rule: the wait belongs to the flow even when it is
+    issued from inside a checkpoint (an adapter's human-in-the-loop tool).
+
+    When the wait suspends, the checkpoint is left unrecorded (its saved artifacts are kept)
+    and its body runs again when the execution continues; the adapter replays the
+    checkpoint's journaled child events, and this wait, re-created under the same name,
+    returns the input.
+    """
+    scope = current_checkpoint()
     ctx = current_flow()
     if ctx is None:
         raise KitaruContextError("wait() can only run inside a @flow.")

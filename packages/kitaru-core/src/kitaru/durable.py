@@ -7,10 +7,14 @@
   checkpoint: a model request or tool call whose JSON result is committed at once, so when an
   interrupted checkpoint runs again its completed child events return their recorded results
   instead of calling the model or tool again.
+* :func:`flow_wait` is ``kitaru.wait()`` issued by an adapter on the user's behalf (a tool that
+  asks a human): allowed inside any checkpoint, which then suspends and reruns on continuation.
+  Plain ``kitaru.wait()`` stays an error inside a user's ``@checkpoint``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -21,6 +25,7 @@ from kitaru._clock import utcnow
 from kitaru._context import CheckpointScope, current_checkpoint, current_flow
 from kitaru._replay import payload_from_json, payload_to_json
 from kitaru._signals import LeaseLost
+from kitaru._wait import flow_wait
 from kitaru.backend import ArtifactRecord, DocumentRecord, FencingError
 from kitaru.errors import KitaruContextError, KitaruUsageError
 
@@ -28,6 +33,7 @@ __all__ = [
     "ajournaled",
     "current_exec_id",
     "current_invocation_id",
+    "flow_wait",
     "in_checkpoint",
     "in_flow",
     "journaled",
@@ -38,6 +44,7 @@ __all__ = [
     "recorded_count",
     "replay_plan",
     "run_as_checkpoint",
+    "stable_id",
     "used_invocation_ids",
 ]
 
@@ -150,31 +157,65 @@ def _event_key(scope: CheckpointScope, key: str) -> str:
     return f"{key}#{count}"
 
 
+def stable_id(key: str) -> str:
+    """A 64-hex-digit id for the n-th ``key`` asked for in the current checkpoint call.
+
+    The id is derived from the execution, the invocation id and ``key#n``, so an earlier run
+    of the same call got the same one, and nothing is written to the journal (an adapter
+    names an agent run with it instead of journaling a random id).
+    """
+    scope = _scope("stable_id()")
+    name = _event_key(scope, f"\0id:{key}")  # a namespace of its own: not an event name
+    raw = f"{scope.flow.exec_id}\0{scope.invocation_id}\0{name}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _journal_events(ctx: Any) -> dict[str, dict[str, Any]]:
+    """The execution's journaled child events (payloads by invocation id, then name): one
+    read per segment, not one per checkpoint call; :func:`_record` keeps it current."""
+    events: dict[str, dict[str, Any]] | None = ctx.journal_events
+    if events is None:
+        with ctx.lock:
+            events = ctx.journal_events
+            if events is None:
+                events = {}
+                for a in ctx.runtime.backend.list_artifacts(ctx.exec_id):
+                    if a.save_type == EVENT_SAVE_TYPE and a.invocation_id is not None:
+                        events.setdefault(a.invocation_id, {})[a.name] = a.payload
+                ctx.journal_events = events
+    return events
+
+
 def _recorded(scope: CheckpointScope, name: str) -> tuple[bool, Any]:
-    ctx = scope.flow
-    if scope.recorded_events is None:  # read this call's events once per run of the call
-        scope.recorded_events = {
-            a.name: a.payload
-            for a in ctx.runtime.backend.list_artifacts(ctx.exec_id)
-            if a.save_type == EVENT_SAVE_TYPE and a.invocation_id == scope.invocation_id
-        }
+    if scope.recorded_events is None:  # what earlier runs of this call recorded
+        recorded = _journal_events(scope.flow).get(scope.invocation_id)
+        scope.recorded_events = dict(recorded) if recorded else {}
     payload = scope.recorded_events.get(name)
     if payload is None:
         return False, None
-    return True, ctx.runtime.decode(payload)
+    return True, scope.flow.runtime.decode(payload)
 
 
 def _record(scope: CheckpointScope, name: str, value: Any) -> None:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError) as exc:
-        raise KitaruUsageError(f"Journaled event '{name}' must return JSON data: {exc}") from exc
     ctx = scope.flow
+    try:
+        payload = ctx.runtime.encode(value)
+    except Exception:
+        payload = None
+    if payload is None or payload.serializer != "json":  # JSON trees need no other check
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise KitaruUsageError(
+                f"Journaled event '{name}' must return JSON data: {exc}"
+            ) from exc
+        if payload is None:
+            payload = ctx.runtime.encode(value)
     artifact = ArtifactRecord(
         artifact_id=str(uuid.uuid4()),
         exec_id=ctx.exec_id,
         name=name,
-        payload=ctx.runtime.encode(value),
+        payload=payload,
         save_type=EVENT_SAVE_TYPE,
         invocation_id=scope.invocation_id,
         kind="event",
@@ -186,13 +227,16 @@ def _record(scope: CheckpointScope, name: str, value: Any) -> None:
         ctx.runtime.backend.put_artifacts(ctx.exec_id, ctx.epoch, batch)
     except FencingError:
         raise LeaseLost() from None
+    events = _journal_events(ctx)
+    with ctx.lock:
+        events.setdefault(scope.invocation_id, {})[name] = payload
 
 
 def recorded_count(key: str) -> int:
     """How many ``key`` events an earlier run of the current checkpoint call recorded
     (without recording or consuming one)."""
     scope = _scope("recorded_count()")
-    _recorded(scope, "")  # loads this call's recorded events once
+    _recorded(scope, "")  # loads what earlier runs of this call recorded
     assert scope.recorded_events is not None
     prefix = f"{key}#"
     return sum(1 for name in scope.recorded_events if name.startswith(prefix))

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from kitaru.durable import ajournaled, in_checkpoint, in_flow, run_as_checkpoint
+from kitaru.durable import in_checkpoint, in_flow, run_as_checkpoint, stable_id
 from kitaru.errors import KitaruUsageError
 from pydantic import TypeAdapter
 from pydantic_ai.agent import AbstractAgent, AgentRun, WrapperAgent
@@ -41,8 +40,12 @@ def normalize_name(raw: str | None) -> str:
     return re.sub(r"\W+", "_", raw or "").strip("_") or "agent"
 
 
-async def _new_identity() -> dict[str, str]:
-    return {"run_id": str(uuid.uuid4()), "run_label": secrets.token_hex(4)}
+def _run_identity(agent_name: str) -> tuple[str, str]:
+    """The run id and 8-hex run label of the next run of ``agent_name`` in this checkpoint
+    call: derived from the execution and the call (:func:`kitaru.durable.stable_id`), so a
+    restarted call names its runs as before without journaling anything."""
+    digest = stable_id(f"pydantic_ai:{agent_name}.run")
+    return str(uuid.UUID(hex=digest[:32], version=4)), digest[:8]
 
 
 class KitaruAgent(WrapperAgent[Any, Any]):
@@ -136,11 +139,9 @@ class KitaruAgent(WrapperAgent[Any, Any]):
             async with super().iter(user_prompt, **kwargs) as plain_run:
                 yield plain_run
             return
-        identity = await ajournaled(f"pydantic_ai:{self.kitaru_name}.run", _new_identity)
-        tracker = RunTracker(
-            agent_name=self.kitaru_name, run_label=identity["run_label"], policy=self._policy
-        )
-        token = active_run().set(ActiveRun(self.kitaru_name, identity["run_id"], tracker))
+        run_id, run_label = _run_identity(self.kitaru_name)
+        tracker = RunTracker(agent_name=self.kitaru_name, run_label=run_label, policy=self._policy)
+        token = active_run().set(ActiveRun(self.kitaru_name, run_id, tracker))
         capabilities = [
             *(kwargs.pop("capabilities", None) or ()),
             self._capability_for(kwargs.get("model")),

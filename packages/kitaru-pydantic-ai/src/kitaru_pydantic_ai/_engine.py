@@ -8,12 +8,15 @@ with :func:`kitaru.durable.ajournaled`: a restarted checkpoint gets the results 
 requests and tool calls from the journal instead of sending them again. A tool's control-flow
 outcome (``ModelRetry``, ``ToolFailed``, ...) is a recorded result too, so the replayed run
 sees what the model saw. Argument validation is deterministic and runs inline (not journaled);
-a tool that raises is not recorded and runs again.
+a tool that raises is not recorded and runs again. An event's artifacts (prompt/response,
+args/result, a streamed request's transcript) are staged before its journal entry, so the
+event and its artifacts are one commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +38,7 @@ from pydantic_ai.durable_exec import (
     record_durable_unit,
 )
 from pydantic_ai.messages import ModelMessagesTypeAdapter
+from pydantic_core import to_jsonable_python
 
 from kitaru_pydantic_ai._tracker import PendingEvent, RunTracker
 
@@ -69,6 +73,10 @@ class ToolCall:
 
 _active: ContextVar[ActiveRun | None] = ContextVar("kitaru_pydantic_ai_run", default=None)
 _tool_call: ContextVar[ToolCall | None] = ContextVar("kitaru_pydantic_ai_tool_call", default=None)
+#: The streamed model request whose unit is running (its transcript collects the events).
+_streaming: ContextVar[PendingEvent | None] = ContextVar(
+    "kitaru_pydantic_ai_streaming", default=None
+)
 
 
 def active_run() -> ContextVar[ActiveRun | None]:
@@ -131,7 +139,8 @@ class _JournalBackend(JournalCallableOperationBackend[dict[str, Any]]):
         run = _active.get()
         if run is None or isinstance(operation_id, ToolsetValidateToolArgumentsId):
             return await body()
-        event, call = self._begin(run.tracker, operation_id, name, cache_key)
+        tracker = run.tracker
+        event, call = self._begin(tracker, operation_id, name, cache_key)
         executed = False
 
         async def unit() -> object:
@@ -145,25 +154,32 @@ class _JournalBackend(JournalCallableOperationBackend[dict[str, Any]]):
                     _tool_call.reset(token)
             if call is not None:
                 _refuse_deferred(payload, call.tool_name)
+            if event is not None:
+                # Staged now, so the event's artifacts are committed with the event itself.
+                prompt = None
+                if (
+                    event.type == "llm_call"
+                    and event.capture.save_args
+                    and event.inputs is not None
+                ):
+                    prompt = ModelMessagesTypeAdapter.dump_python(event.inputs, mode="json")
+                tracker.finished(event, payload, replayed=False, prompt_json=prompt)
             return payload
 
+        streaming = event is not None and event.record.get("streaming") is True
+        stream_token = _streaming.set(event) if streaming else None
         try:
             payload = await ajournaled(f"pydantic_ai:{name}", unit)
         except Exception as exc:
-            if event is not None:
-                run.tracker.failed(event, exc)
+            if event is not None and event.event_id not in tracker.events:
+                tracker.failed(event, exc)
             raise
+        finally:
+            if stream_token is not None:
+                _streaming.reset(stream_token)
         record_durable_unit(executed=executed)
-        if event is not None:
-            prompt = None
-            if (
-                event.type == "llm_call"
-                and executed
-                and event.capture.save_args
-                and event.inputs is not None
-            ):
-                prompt = ModelMessagesTypeAdapter.dump_python(event.inputs, mode="json")
-            run.tracker.finished(event, payload, replayed=not executed, prompt_json=prompt)
+        if event is not None and not executed:
+            tracker.finished(event, payload, replayed=True)
         return payload
 
     @staticmethod
@@ -239,6 +255,40 @@ class KitaruDurability(BaseDurabilityCapability[Any]):
     @property
     def in_durable_context(self) -> bool:
         return _active.get() is not None and in_checkpoint()
+
+    def _model_stream_event_handler(self) -> Any:
+        """Record a streamed model request's live events for its ``_stream_transcript``.
+
+        The engine hook that consumes the live model stream inside the model-request unit
+        (Temporal overrides it the same way). The run's own handler, if any, still gets every
+        event; the recorder drains what it leaves, as the base class would.
+        """
+        inner = super()._model_stream_event_handler()
+
+        async def record(ctx: RunContext[Any], stream: AsyncIterable[Any]) -> None:
+            event = _streaming.get()
+            if event is None:
+                if inner is not None:
+                    await inner(ctx, stream)
+                return
+            event.stream = collected = []
+            started = time.perf_counter()
+
+            async def recorded() -> AsyncIterator[Any]:
+                async for item in stream:
+                    collected.append(to_jsonable_python(item, fallback=repr))
+                    yield item
+
+            events = recorded()
+            try:
+                if inner is not None:
+                    await inner(ctx, events)
+                async for _ in events:
+                    pass
+            finally:
+                event.stream_ms = (time.perf_counter() - started) * 1000
+
+        return record
 
     async def handle_deferred_tool_calls(
         self, ctx: RunContext[Any], *, requests: DeferredToolRequests

@@ -1,11 +1,14 @@
 """``kp.hitl_tool``: a tool whose answer comes from a human through a durable ``wait()``.
 
-Inside a flow the tool's body is skipped: the call becomes ``kitaru.wait(name=<name or tool
-name>, schema=..., question=..., metadata={"adapter": "pydantic_ai", "tool_name",
-"tool_call_id", "tool_args"})`` and the input becomes the tool's result. An unanswered wait
-suspends the execution (status ``waiting``); input continues it, the agent-run checkpoint runs
-again, its earlier model requests replay from the journal, and the wait returns the input.
-Outside a flow the body runs as written (a console prompt, a default, ...).
+Inside a flow the tool's body is skipped: the call becomes a flow-level wait
+(:func:`kitaru.durable.flow_wait`, ``kitaru.wait`` issued for the tool, allowed inside any
+checkpoint) with ``name=<name or tool name>``, ``schema``, ``question`` and
+``metadata={"adapter": "pydantic_ai", "tool_name", "tool_call_id", "tool_args"}``; the input
+becomes the tool's result. An unanswered wait suspends the execution (status ``waiting``);
+input continues it, the checkpoint the agent ran in (the synthetic ``<agent>_agent_run_<n>`` or
+the user's own ``@checkpoint``) runs again, its earlier model requests and tool calls replay
+from the journal, and the wait returns the input. Outside a flow the body runs as written (a
+console prompt, a default, ...).
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
-import kitaru
-from kitaru.durable import in_flow
+from kitaru.durable import flow_wait, in_flow
 from kitaru.errors import KitaruUsageError
 from pydantic_ai import RunContext, Tool
 from pydantic_core import to_jsonable_python
@@ -61,7 +63,7 @@ def _ask(
     wait_kwargs: dict[str, Any] = {}
     if spec.timeout is not None:
         wait_kwargs["timeout"] = spec.timeout
-    return kitaru.wait(
+    return flow_wait(
         schema=spec.schema,
         name=spec.name or tool_name,
         question=spec.question,
@@ -126,8 +128,10 @@ def hitl_tool(
     Use it under ``@agent.tool_plain`` / ``@agent.tool`` (or on a function you pass to
     ``tools=[...]``). Inside a flow, calling the tool issues a flow-level
     ``kitaru.wait(schema=schema, name=name or <tool name>, question=question, timeout=timeout)``
-    with the call in the wait's metadata, and the input is the tool's result. The agent must run
-    in the flow body (``run()`` / ``run_sync()``), whose checkpoint allows waits.
+    with the call in the wait's metadata, and the input is the tool's result. The agent may run
+    in the flow body (``run()`` / ``run_sync()``, each a checkpoint of its own) or inside a
+    ``@checkpoint``: either checkpoint suspends with the execution and runs again when the
+    input arrives, replaying the model requests and tool calls it had completed.
 
     Args:
         question: shown to whoever answers.

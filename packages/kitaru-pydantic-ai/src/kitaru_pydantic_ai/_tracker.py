@@ -30,6 +30,9 @@ class PendingEvent:
     record: dict[str, Any]
     inputs: Any = None  # the prompt messages, or the tool arguments
     started: float = field(default_factory=time.perf_counter)
+    #: A streamed model request's events as they arrived (JSON), while it runs live.
+    stream: list[Any] | None = None
+    stream_ms: float = 0.0
 
 
 class RunTracker:
@@ -163,6 +166,18 @@ class RunTracker:
                 names["response"] = f"{event.event_id}_response"
                 values["response"] = payload
                 kinds["response"] = "response"
+            if record.get("streaming"):
+                if event.stream is not None:
+                    record["stream_event_count"] = len(event.stream)
+                if event.capture.save_result:
+                    names["transcript"] = f"{event.event_id}_stream_transcript"
+                    values["transcript"] = {
+                        "event_count": len(event.stream or ()),
+                        "duration_ms": round(event.stream_ms, 3),
+                        "events": event.stream or [],
+                        "final_response": payload,
+                    }
+                    kinds["transcript"] = "context"
         else:
             names, values, kinds = {}, {}, {}
             if event.capture.save_args:

@@ -68,6 +68,11 @@ def test_killed_agent_run_resumes_from_the_journal(
                 call.metadata["pydantic_ai_events"].values(), key=lambda e: e["sequence_index"]
             )
             assert [e["replayed"] for e in events] == replayed
+            # An event's artifacts were committed with it: those of the events completed
+            # before the kill survived it (a replayed event does not save them again).
+            saved = [a.name for a in done.artifacts]
+            for event in events:
+                assert all(saved.count(name) == 1 for name in event["artifacts"]), event
             result = [a for a in done.artifacts if a.save_type == "flow_output"]
             assert result[0].load() == "total 5 done"
     finally:

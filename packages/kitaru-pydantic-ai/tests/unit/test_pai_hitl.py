@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import kitaru_pydantic_ai as kp
 import pytest
-from kitaru import FlowHandle, KitaruClient, flow
+from kitaru import FlowHandle, KitaruClient, checkpoint, flow
 from kitaru.errors import KitaruUsageError, KitaruWaitValidationError
 from kitaru.runtime import Runtime
 from pydantic_ai import Agent, CallDeferred, DeferredToolRequests
@@ -71,6 +71,18 @@ def listening_flow() -> str:
     return listening.run_sync("I want my money back").output
 
 
+@checkpoint
+def refund_step(agent_name: str) -> str:
+    """A user's own checkpoint that runs the agent (and may suspend with it)."""
+    agent = suspending if agent_name == "suspending" else listening
+    return str(agent.run_sync("I want my money back").output)
+
+
+@flow
+def step_flow(agent_name: str) -> str:
+    return refund_step(agent_name)
+
+
 @pytest.fixture(autouse=True)
 def _reset() -> None:
     MODEL_CALLS.clear()
@@ -127,6 +139,40 @@ def test_async_hitl_tool(memory_runtime: Runtime, wait_for_status: Callable[...,
     KitaruClient().executions.input(handle.exec_id, wait="approve_refund", value=True)
     assert FlowHandle(handle.exec_id).wait(timeout=30) == "approved=True"
     assert MODEL_CALLS == [1, 2]
+
+
+def test_hitl_inside_a_user_checkpoint_suspends_and_continues(memory_runtime: Runtime) -> None:
+    handle = step_flow.run("suspending")
+    deadline = time.monotonic() + 10
+    while memory_runtime.backend.get_execution(handle.exec_id).state.value != "waiting":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    client = KitaruClient()
+    (pending,) = client.executions.pending_waits(handle.exec_id)
+    assert pending.name == "approve_refund"
+    assert pending.metadata["tool_args"] == {"amount": 40}
+    assert MODEL_CALLS == [1]
+    client.executions.input(handle.exec_id, wait="approve_refund", value=True)
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == "approved=True"
+    assert MODEL_CALLS == [1, 2]  # the checkpoint ran again; request 1 was replayed
+    (call,) = client.executions.get(handle.exec_id).checkpoints
+    assert call.invocation_id == "refund_step"
+    events = sorted(call.metadata["pydantic_ai_events"].values(), key=lambda e: e["sequence_index"])
+    assert [(e["type"], e["replayed"]) for e in events] == [
+        ("llm_call", True),
+        ("tool_call", False),
+        ("llm_call", False),
+    ]
+
+
+def test_hitl_inside_a_user_checkpoint_while_the_runner_listens(
+    memory_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    handle = step_flow.run("listening")
+    wait_for_status(handle.exec_id, "waiting")
+    KitaruClient().executions.input(handle.exec_id, wait="approve_refund", value=False)
+    assert handle.wait(timeout=30) == "approved=False"
+    assert MODEL_CALLS == [1, 2]  # answered while listening: nothing ran twice
 
 
 def _deferring(tool: str) -> Callable[[list[ModelMessage], AgentInfo], ModelResponse]:

@@ -159,8 +159,8 @@ def test_journal_names_are_pinned(memory_runtime: Runtime) -> None:
     handle = two_runs.run("go")
     handle.wait(timeout=30)
     names = _events(memory_runtime, handle.exec_id)
-    assert names[:6] == [
-        "pydantic_ai:calc.run#1",
+    # A run's id and label are derived from the execution and the call (nothing journaled).
+    assert names[:5] == [
         "pydantic_ai:calc__model.request#1",
         "pydantic_ai:calc__function_toolset__<agent>.call_tool:add#1",
         "pydantic_ai:calc__model.request#2",
@@ -187,6 +187,11 @@ def test_retry_replays_completed_requests_and_tool_calls(memory_runtime: Runtime
     assert CALLS == ["model1", "add", "model2", "check", "check", "model3"]
     (call,) = client.executions.get(handle.exec_id).checkpoints
     events = call.metadata["pydantic_ai_events"]
+    # The run kept its label across the restart, so the replayed events kept their ids.
+    (label,) = call.metadata["pydantic_ai_run_summaries"]
+    assert len(label) == 8 and all(event_id.startswith(f"calc_{label}_") for event_id in events)
+    artifact_names = {a.name for a in client.executions.get(handle.exec_id).artifacts}
+    assert {f"calc_{label}_llm_call_1_prompt", f"calc_{label}_tool_call_1_args"} <= artifact_names
     assert [e["replayed"] for e in sorted(events.values(), key=lambda e: e["sequence_index"])] == [
         True,
         True,
