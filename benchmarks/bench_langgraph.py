@@ -4,9 +4,18 @@ A chat graph (``MessagesState``; one node answers with a fixed ~200-character AI
 ``--turns`` turns on one thread, each ``invoke({"messages": [human]}, durability="sync")``, so the
 message list grows by two messages a turn. Reported per saver: time per node run and bytes on
 disk (SQLite file + WAL, plus the artifact folder for Kitaru), and the logical bytes of stored
-values. Both journals are SQLite files in a fresh temp folder on the same disk.
+values. Both journals are SQLite files in a fresh temp folder on the same disk, both with
+SQLite's ``synchronous=FULL`` (Kitaru's default; SqliteSaver's connection default).
 
-    .venv/bin/python benchmarks/bench_langgraph.py [--turns 200] [--dir BASE]
+The two savers run ``--rounds`` times, alternating which goes first, each round on fresh files;
+the time reported per saver is the median of its rounds (a shared machine is noisy, and a
+single pass favours whichever saver runs in the quieter moment). Storage is the same in every
+round; the last round's figures are shown.
+
+With ``--flow`` the same turns also run through ``klg.wrap`` inside one ``@flow`` run (the
+saver plus one ``graph_node`` call per node); that row reports time only.
+
+    .venv/bin/python benchmarks/bench_langgraph.py [--turns 200] [--rounds 3] [--flow] [--dir BASE]
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -94,21 +104,71 @@ def bench_kitaru_saver(base: Path, turns: int) -> dict[str, Any]:
     return {"seconds": elapsed, "disk": disk, "logical": logical, "documents": len(docs)}
 
 
+def bench_kitaru_flow(base: Path, turns: int) -> dict[str, Any]:
+    """The same turns through ``klg.wrap`` inside one ``@flow`` run: the saver plus a
+    ``graph_node`` call per node (what a durable execution pays per node)."""
+    import kitaru_langgraph as klg
+    from kitaru import flow
+    from kitaru.runtime import Runtime, use_runtime
+
+    graph = klg.wrap(build(None))
+
+    @flow
+    def chat_flow(turns: int) -> float:
+        cfg = {"configurable": {"thread_id": "bench"}}
+        start = time.perf_counter()
+        for i in range(turns):
+            graph.invoke({"messages": [HumanMessage(f"question {i}: {TEXT}")]}, cfg)
+        return time.perf_counter() - start
+
+    runtime = Runtime.from_urls(f"sqlite:///{base / 'kitaru.db'}", str(base / "artifacts"))
+    try:
+        with use_runtime(runtime):
+            elapsed = chat_flow.run(turns).wait(timeout=600)
+            calls = len(runtime.backend.get_calls(runtime.backend.list_executions()[0].exec_id))
+    finally:
+        runtime.close()
+    assert calls == turns, (calls, turns)
+    return {"seconds": elapsed, "disk": 0, "logical": 0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", default=None)
+    parser.add_argument(
+        "--flow", action="store_true", help="also time klg.wrap inside a @flow (graph_node calls)"
+    )
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench-langgraph-", dir=args.dir))
     os.environ.setdefault("KITARU_CONFIG_PATH", str(base / "config"))
+    benches = {"langgraph_sqlitesaver": bench_sqlite_saver, "kitaru_saver": bench_kitaru_saver}
+    if args.flow:
+        benches["kitaru_wrap_in_flow"] = bench_kitaru_flow
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in benches}
     try:
-        results = {
-            "langgraph_sqlitesaver": bench_sqlite_saver(base, args.turns),
-            "kitaru_saver": bench_kitaru_saver(base, args.turns),
-        }
+        for r in range(args.rounds):
+            order = list(benches) if r % 2 == 0 else list(reversed(benches))
+            for name in order:
+                folder = base / f"{name}-{r}"
+                folder.mkdir()
+                rounds[name].append(benches[name](folder, args.turns))
+                shutil.rmtree(folder, ignore_errors=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    print(f"{args.turns} turns, one node run per turn, durability='sync'")
+    results = {
+        name: {
+            **runs[-1],
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "rounds_seconds": [round(r["seconds"], 4) for r in runs],
+        }
+        for name, runs in rounds.items()
+    }
+    print(
+        f"{args.turns} turns, one node run per turn, durability='sync', "
+        f"median of {args.rounds} alternating rounds"
+    )
     print(f"{'saver':24} {'ms/node':>8} {'disk bytes':>12} {'logical bytes':>14}")
     for name, r in results.items():
         print(

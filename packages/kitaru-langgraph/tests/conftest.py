@@ -74,11 +74,3 @@ def runtime_factory(tmp_path: Path) -> Callable[[str], Runtime]:
     """``runtime_factory("memory" | "sqlite" | "postgres")``: a fresh runtime (skips without
     PostgreSQL)."""
     return lambda kind: make_runtime(kind, tmp_path)
-
-
-
-
-
-
-
-

@@ -24,11 +24,11 @@ from typing import Any
 
 from kitaru.backend import DocumentRecord
 
+from kitaru_langgraph._nodes import NODES_NAMESPACE, json_safe
 from kitaru_langgraph._saver import KitaruCheckpointSaver, _q
+from kitaru_langgraph._threads import copy_documents
 
-__all__ = ["NODES_NAMESPACE", "fork_for_replay"]
-
-NODES_NAMESPACE = "langgraph.nodes"
+__all__ = ["fork_for_replay", "later_overrides"]
 
 
 def _fork_checkpoint_id(graph: Any, source_cfg: Any, node: str, occurrence: int) -> str | None:
@@ -42,34 +42,6 @@ def _fork_checkpoint_id(graph: Any, source_cfg: Any, node: str, occurrence: int)
             if seen == occurrence:
                 return str(snap.config["configurable"]["checkpoint_id"])
     return None
-
-
-def _copy_thread(
-    saver: KitaruCheckpointSaver, source: str, target: str, upto: str, *, with_last_writes: bool
-) -> None:
-    backend = saver.runtime.backend
-    docs: list[DocumentRecord] = []
-    for kind in ("c", "v", "w"):
-        ns = saver.namespaces[kind]
-        for doc in backend.list_documents(ns, prefix=f"{kind}/{_q(source)}/"):
-            parts = doc.key.split("/")
-            value = doc.value
-            if kind == "c":
-                if value["id"] > upto:
-                    continue
-                value = {**value, "thread_id": target}
-            elif kind == "w":
-                checkpoint_id = parts[3]
-                if checkpoint_id > upto or (checkpoint_id == upto and not with_last_writes):
-                    continue
-            parts[1] = _q(target)
-            docs.append(
-                DocumentRecord(
-                    namespace=ns, key="/".join(parts), value=value, created_at=datetime.now(UTC)
-                )
-            )
-    if docs:
-        backend.put_documents(docs)
 
 
 def fork_for_replay(
@@ -100,21 +72,32 @@ def fork_for_replay(
         latest = saver.get_tuple(source_cfg)
         if latest is None:
             return False
-        _copy_thread(
+        copy_documents(
             saver,
             source_thread,
             thread_id,
-            latest.config["configurable"]["checkpoint_id"],
-            with_last_writes=True,
+            upto=latest.config["configurable"]["checkpoint_id"],
+            target_exec=exec_id,
         )
         kept = node_docs
     else:
         node = node_docs[frontier].value["node"]
+        if ":" in node:  # a subgraph's node: fork before the outer node that runs it
+            node = node.split(":", 1)[0]
+            while frontier and node_docs[frontier - 1].value["node"].startswith(node + ":"):
+                frontier -= 1
         occurrence = 1 + sum(1 for d in node_docs[:frontier] if d.value["node"] == node)
         fork_id = _fork_checkpoint_id(graph, source_cfg, node, occurrence)
         if fork_id is None:
             return False
-        _copy_thread(saver, source_thread, thread_id, fork_id, with_last_writes=False)
+        copy_documents(
+            saver,
+            source_thread,
+            thread_id,
+            upto=fork_id,
+            with_last_writes=False,
+            target_exec=exec_id,
+        )
         kept = node_docs[:frontier]
     records = [
         DocumentRecord(
@@ -129,12 +112,12 @@ def fork_for_replay(
     if frontier is not None:
         doc = node_docs[frontier].value
         payload = overrides.get(doc["invocation_id"])
-        if payload is not None:
+        if payload is not None and ":" not in doc["node"]:  # (outer-graph nodes only)
             from kitaru.durable import payload_from_json
 
             update = saver.runtime.decode(payload_from_json(payload))
             graph.update_state(cfg, update, as_node=doc["node"])
-            summary = {**doc["summary"], "update": update}
+            summary = {**doc["summary"], "update": json_safe(update)}
             records.append(
                 DocumentRecord(
                     namespace=NODES_NAMESPACE,
@@ -147,3 +130,25 @@ def fork_for_replay(
     if records:
         backend.put_documents(records)
     return True
+
+
+def later_overrides(
+    backend: Any, plan: dict[str, Any] | None, exec_id: str, thread_id: str
+) -> dict[str, str]:
+    """``{invocation id: node}`` of this thread's overridden nodes that run live in the
+    replay (those after the first replayed node; the fork applies the one at the frontier).
+
+    The wrapper stops the graph before each of them and applies the override as the node's
+    writes instead of running it.
+    """
+    overrides = (plan or {}).get("overrides") or {}
+    source_exec = (plan or {}).get("source_exec_id")
+    if not overrides or not source_exec or not thread_id.startswith(exec_id):
+        return {}
+    source_thread = source_exec + thread_id[len(exec_id) :]
+    docs = backend.list_documents(NODES_NAMESPACE, prefix=f"{source_exec}/{_q(source_thread)}/")
+    return {
+        d.value["invocation_id"]: d.value["node"]
+        for d in docs
+        if d.value["invocation_id"] in overrides
+    }

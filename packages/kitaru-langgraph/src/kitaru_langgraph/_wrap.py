@@ -8,14 +8,18 @@ starts. That checkpointer is what makes completed nodes not run again: when the 
 again (retry after a crash, continuation after input), the call finds its thread and resumes it
 (``graph.invoke(None)``), or re-reads the final state of a thread that already finished.
 
-Each completed node is also *recorded* as a checkpoint call of type ``graph_node`` named after
-the node (``<node>``, ``<node>_2``, ...), so it shows in ``Execution.checkpoints``; the node
-itself runs in LangGraph's executor, not inside a Kitaru checkpoint.
+Each completed node, subgraph nodes included, is also *recorded* as a checkpoint call of type
+``graph_node`` named after the node (``<node>``, ``<node>_2``, ...; ``<parent>:<node>`` inside
+a subgraph), so it shows in ``Execution.checkpoints`` (see :mod:`._nodes`); the node itself
+runs in LangGraph's executor, not inside a Kitaru checkpoint.
 
 ``interrupt(value)`` in a node ends the graph run with a pending interrupt; the wrapper then
 calls ``kitaru.wait()`` named after the node, which suspends the execution. When input
 arrives the flow reruns, ``wait()`` returns the input and the graph resumes with
 ``Command(resume=input)``.
+
+In a replay (:mod:`._fork`) the graph stops before each node whose call is overridden and the
+override is applied as that node's writes (``update_state(..., as_node=node)``) instead.
 
 Outside a flow the wrapper calls the plain graph.
 """
@@ -23,28 +27,26 @@ Outside a flow the wrapper calls the plain graph.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import kitaru
-from kitaru.durable import in_checkpoint, in_flow, run_as_checkpoint
+from kitaru.backend import DocumentRecord
+from kitaru.durable import in_checkpoint, in_flow
 from kitaru.runtime import Runtime, current_runtime
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
 
-from kitaru_langgraph._fork import NODES_NAMESPACE, fork_for_replay
-from kitaru_langgraph._saver import KitaruCheckpointSaver, _q
+from kitaru_langgraph._fork import fork_for_replay, later_overrides
+from kitaru_langgraph._nodes import CALL_KEY, EXEC_KEY, NodeRecorder, json_safe, node_name
+from kitaru_langgraph._saver import KitaruCheckpointSaver
 
 __all__ = ["KitaruGraph", "wrap"]
 
 WAITS_NAMESPACE = "langgraph.waits"
 _THREAD_COUNTER = "langgraph-thread"
-
-
-def _json_safe(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=repr))
 
 
 def _question(value: Any) -> str | None:
@@ -53,6 +55,118 @@ def _question(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("question"), str):
         return value["question"]
     return None
+
+
+def _values_of(history: Any) -> Any:
+    """The state values of the newest snapshot of ``history`` (None if it is empty)."""
+    for snap in history:
+        return snap.values
+    return None
+
+
+def _finished(task: dict[str, Any]) -> bool:
+    """Whether a ``tasks`` stream event reports a node that completed."""
+    return not task.get("error") and not task.get("interrupts") and task["name"][:2] != "__"
+
+
+@dataclass
+class _Run:
+    """One durable run of the graph: what the caller asked for and what the wrapper needs."""
+
+    graph: Any
+    saver: KitaruCheckpointSaver
+    cfg: Any
+    recorder: NodeRecorder
+    modes: list[str]
+    single: bool
+    subgraphs: bool
+    kwargs: dict[str, Any]
+    #: ``{invocation id: node}`` overridden in this replay, applied when the node is due
+    overrides: dict[str, str] = field(default_factory=dict)
+    #: nodes the graph stops before so that their override can be applied
+    stop_before: set[str] = field(default_factory=set)
+    values: Any = None
+    #: whether a task of the current pass was interrupted
+    interrupted: bool = False
+    #: nodes that finished, in order, whose calls are not recorded yet: their document and
+    #: whether it is attached to the node's writes (see ``KitaruCheckpointSaver.attach``)
+    finished: list[tuple[DocumentRecord, bool]] = field(default_factory=list)
+
+    def finish(self, name: str, update: Any, task_id: str) -> None:
+        """A node finished: its document goes into the commit of its writes when it can."""
+        doc = self.recorder.document(name, update, task_id)
+        if doc is not None:
+            self.finished.append((doc, self.saver.attach(task_id, [doc])))
+
+    def record_finished(self, *, all: bool = False) -> None:
+        """Record the finished nodes whose writes are durable (``all``: every one; at the end
+        of a pass LangGraph has saved everything). A node's call is recorded only after its
+        writes and its document, so a recorded node is never run again, and a crash in
+        between is reconciled on restart (see ``NodeRecorder``)."""
+        while self.finished:
+            doc, attached = self.finished[0]
+            task_id = doc.value["task_id"]
+            if not all and not self.saver.writes_durable(task_id):
+                return
+            self.finished.pop(0)
+            if not attached or self.saver.detach(task_id) is not None:
+                kitaru.durable.put_documents([doc])  # no commit of the writes took it
+            self.recorder.record_call(doc)
+
+    @property
+    def call_filter(self) -> dict[str, Any]:
+        return {EXEC_KEY: self.recorder.exec_id, CALL_KEY: self.recorder.call}
+
+    @property
+    def internal_modes(self) -> list[str]:
+        return sorted(set(self.modes) | {"tasks", "values"})
+
+    def track(self, chunk: Any) -> tuple[bool, Any]:
+        """Record the node a ``tasks`` chunk reports finished; say whether (and what) to
+        hand the caller."""
+        ns, mode, data = chunk  # the wrapper always streams with subgraphs=True
+        if mode == "tasks" and "result" in data:
+            if _finished(data):
+                self.finish(node_name(ns, data["name"]), data["result"], data["id"])
+            self.interrupted = self.interrupted or bool(data.get("interrupts"))
+        self.record_finished()
+        if mode == "values" and not ns:
+            self.values = data
+        if mode not in self.modes or (ns and not self.subgraphs):
+            return False, None
+        if self.single:
+            return True, (ns, data) if self.subgraphs else data
+        return True, (ns, mode, data) if self.subgraphs else (mode, data)
+
+    def apply_overrides(self, snap: StateSnapshot) -> bool:
+        """Apply the overrides of the nodes ``snap`` is about to run, as the nodes' writes
+        (they do not run); say whether the graph had stopped before an overridden node."""
+        if snap.interrupts or not (self.stop_before & set(snap.next)):
+            return False
+        payloads = (kitaru.durable.replay_plan() or {}).get("overrides") or {}
+        for task in snap.tasks:
+            invocation_id = self.recorder.next_id(task.name)
+            if self.overrides.get(invocation_id) == task.name:
+                from kitaru.durable import payload_from_json
+
+                update = self.saver.runtime.decode(payload_from_json(payloads[invocation_id]))
+                self.graph.update_state(self.cfg, update, as_node=task.name)
+                self.recorder.record(task.name, update, task.id, invocation_id=invocation_id)
+        return True
+
+    def settled(self) -> bool:
+        """Whether the pass just streamed ended the run, as far as the stream tells (no
+        interrupt, no stop before an overridden node): then the state need not be read."""
+        return not self.interrupted and not self.stop_before
+
+    def done(self, before: StateSnapshot | None, after: StateSnapshot) -> bool:
+        """Whether the run is over after a pass that went from ``before`` to ``after``."""
+        if after.interrupts:
+            return False  # answer them (waits) and continue
+        if self.stop_before & set(after.next):
+            # Stopped before an overridden node: continue, unless the pass made no progress.
+            return before is not None and after.config == before.config
+        return True
 
 
 class KitaruGraph:
@@ -75,7 +189,7 @@ class KitaruGraph:
     def __repr__(self) -> str:
         return f"KitaruGraph({self.name!r})"
 
-    # -- the durable copy, the thread, the node calls ------------------------------------------
+    # -- the durable copy, the thread, the run ------------------------------------------------
 
     def _durable(self) -> tuple[Any, KitaruCheckpointSaver]:
         if isinstance(self.graph.checkpointer, KitaruCheckpointSaver):
@@ -90,89 +204,48 @@ class KitaruGraph:
         assert isinstance(graph.checkpointer, KitaruCheckpointSaver)
         return graph, graph.checkpointer
 
-    def _config(self, config: Any) -> Any:
+    def _run(self, config: Any, modes: list[str], single: bool, kwargs: dict[str, Any]) -> _Run:
+        graph, saver = self._durable()
         cfg = dict(config or {})
         configurable = dict(cfg.get("configurable") or {})
+        exec_id = kitaru.durable.current_exec_id()
+        assert exec_id is not None
         if "thread_id" not in configurable:
-            exec_id = kitaru.durable.current_exec_id()
             n = kitaru.durable.next_run_number(_THREAD_COUNTER)
             configurable["thread_id"] = exec_id if n == 1 else f"{exec_id}:{n}"
         cfg["configurable"] = configurable
-        return cfg
+        thread_id = str(configurable["thread_id"])
+        # The n-th call on this thread in this run of the body (stable across restarts) tags
+        # the checkpoints it makes, so a restart tells its own progress from other calls'.
+        call = kitaru.durable.next_run_number(f"{_THREAD_COUNTER}:{thread_id}")
+        cfg["metadata"] = {**(cfg.get("metadata") or {}), EXEC_KEY: exec_id, CALL_KEY: call}
+        kwargs = dict(kwargs)
+        run = _Run(
+            graph=graph,
+            saver=saver,
+            cfg=cfg,
+            recorder=NodeRecorder(saver.runtime.backend, thread_id, call),
+            modes=modes,
+            single=single,
+            subgraphs=bool(kwargs.pop("subgraphs", False)),
+            kwargs=kwargs,
+        )
+        plan = kitaru.durable.replay_plan()
+        run.overrides = later_overrides(saver.runtime.backend, dict(plan or {}), exec_id, thread_id)
+        user_before = kwargs.get("interrupt_before")
+        if run.overrides and user_before != "*":
+            run.stop_before = set(run.overrides.values()) - set(user_before or ())
+            kwargs["interrupt_before"] = sorted(run.stop_before | set(user_before or ()))
+        kwargs.update(durability="sync", subgraphs=True)
+        return run
 
-    @staticmethod
-    def _fork(graph: Any, saver: KitaruCheckpointSaver, cfg: Any) -> bool:
-        plan = kitaru.durable.replay_plan() if kitaru.durable.in_flow() else None
+    def _fork(self, run: _Run) -> bool:
+        plan = kitaru.durable.replay_plan()
         if not plan:
             return False
         exec_id = kitaru.durable.current_exec_id()
         assert exec_id is not None
-        return fork_for_replay(graph, saver, cfg, plan, exec_id)
-
-    @staticmethod
-    def _replay_nodes(backend: Any, thread_id: str) -> int:
-        """Re-record (without running anything) the node calls this thread already made, in
-        order, so the flow body's checkpoint sequence matches the journal; return how many."""
-        exec_id = kitaru.durable.current_exec_id()
-        docs = backend.list_documents(NODES_NAMESPACE, prefix=f"{exec_id}/{_q(thread_id)}/")
-        for doc in docs:
-            summary = doc.value["summary"]
-            run_as_checkpoint(
-                lambda s=summary: s,  # type: ignore[misc]
-                name=doc.value["node"],
-                invocation_id=doc.value["invocation_id"],
-                type="graph_node",
-            )
-        return len(docs)
-
-    @staticmethod
-    def _record_node(backend: Any, node: str, update: Any, thread_id: str, seq: int) -> None:
-        from kitaru.backend import DocumentRecord
-
-        taken = kitaru.durable.used_invocation_ids()
-        exec_id = kitaru.durable.current_exec_id()
-        n = 1
-        while (invocation_id := node if n == 1 else f"{node}_{n}") in taken:
-            n += 1
-        summary = {"node": node, "thread_id": thread_id, "update": _json_safe(update)}
-        # The node list is written first: a crash between the two writes leaves a listed call
-        # that the next run records, never a recorded call that the next run cannot replay.
-        backend.put_documents(
-            [
-                DocumentRecord(
-                    namespace=NODES_NAMESPACE,
-                    key=f"{exec_id}/{_q(thread_id)}/{seq:08d}",
-                    value={"node": node, "invocation_id": invocation_id, "summary": summary},
-                    exec_id=exec_id,
-                    created_at=datetime.now(UTC),
-                )
-            ]
-        )
-        run_as_checkpoint(
-            lambda: summary, name=node, invocation_id=invocation_id, type="graph_node"
-        )
-
-    def _track(
-        self, chunk: Any, modes: list[str], single: bool, thread_id: str, sink: dict[str, Any]
-    ) -> tuple[bool, Any]:
-        backend = sink["backend"]
-        """Record nodes from an ``updates`` chunk; say whether (and what) to hand the user."""
-        if len(chunk) == 3:  # subgraphs=True: (namespace, mode, data)
-            ns, mode, data = chunk
-        else:
-            ns, (mode, data) = (), chunk
-        if mode == "updates" and not ns and isinstance(data, dict):
-            for node, update in data.items():
-                if not node.startswith("__"):
-                    self._record_node(backend, node, update, thread_id, sink["seq"])
-                    sink["seq"] += 1
-        if mode == "values" and not ns:
-            sink["values"] = data
-        if mode not in modes:
-            return False, None
-        if single:
-            return True, (ns, data) if len(chunk) == 3 else data
-        return True, chunk
+        return fork_for_replay(run.graph, run.saver, run.cfg, dict(plan), exec_id)
 
     # -- interrupts -> waits ---------------------------------------------------------------------
 
@@ -202,27 +275,21 @@ class KitaruGraph:
                     ]
                     n = len(taken) + 1
                     wait_name = task.name if n == 1 else f"{task.name}_{n}"
-                    doc_value = {"node": task.name, "wait": wait_name}
-                    from kitaru.backend import DocumentRecord
-
-                    backend.put_documents(
-                        [
-                            DocumentRecord(
-                                namespace=WAITS_NAMESPACE,
-                                key=key,
-                                value=doc_value,
-                                exec_id=exec_id,
-                                created_at=datetime.now(UTC),
-                            )
-                        ]
+                    record = DocumentRecord(
+                        namespace=WAITS_NAMESPACE,
+                        key=key,
+                        value={"node": task.name, "wait": wait_name},
+                        exec_id=exec_id,
+                        created_at=datetime.now(UTC),
                     )
+                    kitaru.durable.put_documents([record])
                 else:
                     wait_name = doc.value["wait"]
                 answers[intr.id] = kitaru.wait(
                     name=wait_name,
                     question=_question(intr.value),
                     metadata={
-                        "interrupt": _json_safe(intr.value),
+                        "interrupt": json_safe(intr.value),
                         "interrupt_id": intr.id,
                         "node": task.name,
                         "thread_id": cfg["thread_id"],
@@ -233,50 +300,56 @@ class KitaruGraph:
             return Command(resume=next(iter(answers.values())))
         return Command(resume=answers)
 
+    def _next_input(self, run: _Run, snap: StateSnapshot) -> Any:
+        """What to continue the graph with from ``snap`` (after overrides or waits)."""
+        if not run.apply_overrides(snap) and snap.interrupts:
+            return self._answers(run.saver, snap)
+        return None
+
     # -- sync --------------------------------------------------------------------------------
 
-    def _durable_stream(
-        self,
-        input: Any,
-        config: Any,
-        modes: list[str],
-        single: bool,
-        sink: dict[str, Any],
-        kwargs: dict[str, Any],
-    ) -> Iterator[Any]:
-        graph, saver = self._durable()
-        cfg = self._config(config)
-        thread_id = cfg["configurable"]["thread_id"]
-        kwargs = {**kwargs, "durability": "sync"}
-        internal = sorted(set(modes) | {"updates", "values"})
-        snap = graph.get_state(cfg)
-        if snap.created_at is None and self._fork(graph, saver, cfg):
-            snap = graph.get_state(cfg)
-        sink["backend"] = saver.runtime.backend
-        sink["seq"] = (
-            0 if snap.created_at is None else self._replay_nodes(saver.runtime.backend, thread_id)
-        )
-        run: Any = input if snap.created_at is None else None
+    def _durable_stream(self, input: Any, run: _Run) -> Iterator[Any]:
+        graph, cfg = run.graph, run.cfg
+        meta = run.saver.latest_metadata(cfg)
+        if meta is None and run.recorder.call == 1 and self._fork(run):
+            meta = run.saver.latest_metadata(cfg)
+        command: Any = input
+        snap: StateSnapshot | None = None
+        latest = run.recorder.position(meta) if meta is not None else None
+        if latest is not None:
+            if latest > run.recorder.call:  # this call finished in an earlier run of the body
+                run.recorder.replay()
+                run.values = _values_of(graph.get_state_history(cfg, filter=run.call_filter))
+                return
+            if latest == run.recorder.call:  # a restart of this call (or a replay's fork)
+                snap = graph.get_state(cfg)
+                run.recorder.replay()
+                run.recorder.reconcile(graph.get_state_history(cfg))
+                command = self._next_input(run, snap)
         while True:
-            if snap.created_at is not None and snap.interrupts:
-                run = self._answers(saver, snap)
-            for chunk in graph.stream(run, cfg, stream_mode=internal, **kwargs):
-                show, item = self._track(chunk, modes, single, thread_id, sink)
+            run.interrupted = False
+            stream = graph.stream(command, cfg, stream_mode=run.internal_modes, **run.kwargs)
+            for chunk in stream:
+                show, item = run.track(chunk)
                 if show:
                     yield item
-            snap = graph.get_state(cfg)
-            if not snap.interrupts:
+            run.record_finished(all=True)
+            if run.settled():
                 return
+            before, snap = snap, graph.get_state(cfg)
+            if run.done(before, snap):
+                return
+            command = self._next_input(run, snap)
 
     def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
         """``graph.invoke``; durable in a flow body (returns the final state values)."""
         if not in_flow() or in_checkpoint():
             return self.graph.invoke(input, config, **kwargs)
         kwargs.pop("stream_mode", None)
-        sink: dict[str, Any] = {}
-        for _ in self._durable_stream(input, config, [], True, sink, kwargs):
+        run = self._run(config, [], True, kwargs)
+        for _ in self._durable_stream(input, run):
             pass
-        return sink.get("values")
+        return run.values
 
     def stream(
         self, input: Any, config: Any = None, *, stream_mode: Any = None, **kwargs: Any
@@ -287,52 +360,53 @@ class KitaruGraph:
             return
         single = not isinstance(stream_mode, list)
         modes = [stream_mode or self.graph.stream_mode] if single else list(stream_mode)
-        yield from self._durable_stream(input, config, modes, single, {}, kwargs)
+        yield from self._durable_stream(input, self._run(config, modes, single, kwargs))
 
     # -- async -------------------------------------------------------------------------------
 
-    async def _adurable_stream(
-        self,
-        input: Any,
-        config: Any,
-        modes: list[str],
-        single: bool,
-        sink: dict[str, Any],
-        kwargs: dict[str, Any],
-    ) -> AsyncIterator[Any]:
-        graph, saver = self._durable()
-        cfg = self._config(config)
-        thread_id = cfg["configurable"]["thread_id"]
-        kwargs = {**kwargs, "durability": "sync"}
-        internal = sorted(set(modes) | {"updates", "values"})
-        snap = await graph.aget_state(cfg)
-        if snap.created_at is None and await asyncio.to_thread(self._fork, graph, saver, cfg):
-            snap = await graph.aget_state(cfg)
-        sink["backend"] = saver.runtime.backend
-        sink["seq"] = (
-            0 if snap.created_at is None else self._replay_nodes(saver.runtime.backend, thread_id)
-        )
-        run: Any = input if snap.created_at is None else None
+    async def _adurable_stream(self, input: Any, run: _Run) -> AsyncIterator[Any]:
+        graph, cfg = run.graph, run.cfg
+        meta = await asyncio.to_thread(run.saver.latest_metadata, cfg)
+        if meta is None and run.recorder.call == 1 and await asyncio.to_thread(self._fork, run):
+            meta = await asyncio.to_thread(run.saver.latest_metadata, cfg)
+        command: Any = input
+        snap: StateSnapshot | None = None
+        latest = run.recorder.position(meta) if meta is not None else None
+        if latest is not None:
+            if latest > run.recorder.call:
+                run.recorder.replay()
+                history = graph.aget_state_history(cfg, filter=run.call_filter)
+                run.values = _values_of([s async for s in history])
+                return
+            if latest == run.recorder.call:
+                snap = await graph.aget_state(cfg)
+                run.recorder.replay()
+                run.recorder.reconcile([s async for s in graph.aget_state_history(cfg)])
+                command = await asyncio.to_thread(self._next_input, run, snap)
         while True:
-            if snap.created_at is not None and snap.interrupts:
-                run = await asyncio.to_thread(self._answers, saver, snap)
-            async for chunk in graph.astream(run, cfg, stream_mode=internal, **kwargs):
-                show, item = self._track(chunk, modes, single, thread_id, sink)
+            run.interrupted = False
+            stream = graph.astream(command, cfg, stream_mode=run.internal_modes, **run.kwargs)
+            async for chunk in stream:
+                show, item = run.track(chunk)
                 if show:
                     yield item
-            snap = await graph.aget_state(cfg)
-            if not snap.interrupts:
+            run.record_finished(all=True)
+            if run.settled():
                 return
+            before, snap = snap, await graph.aget_state(cfg)
+            if run.done(before, snap):
+                return
+            command = await asyncio.to_thread(self._next_input, run, snap)
 
     async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
         """``graph.ainvoke``; durable in a flow body (returns the final state values)."""
         if not in_flow() or in_checkpoint():
             return await self.graph.ainvoke(input, config, **kwargs)
         kwargs.pop("stream_mode", None)
-        sink: dict[str, Any] = {}
-        async for _ in self._adurable_stream(input, config, [], True, sink, kwargs):
+        run = self._run(config, [], True, kwargs)
+        async for _ in self._adurable_stream(input, run):
             pass
-        return sink.get("values")
+        return run.values
 
     async def astream(
         self, input: Any, config: Any = None, *, stream_mode: Any = None, **kwargs: Any
@@ -344,7 +418,7 @@ class KitaruGraph:
             return
         single = not isinstance(stream_mode, list)
         modes = [stream_mode or self.graph.stream_mode] if single else list(stream_mode)
-        async for item in self._adurable_stream(input, config, modes, single, {}, kwargs):
+        async for item in self._adurable_stream(input, self._run(config, modes, single, kwargs)):
             yield item
 
 

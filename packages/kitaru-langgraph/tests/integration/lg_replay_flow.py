@@ -39,3 +39,25 @@ graph = klg.wrap(builder.compile())
 @flow
 def pipeline(folder: str) -> list[str]:
     return graph.invoke({"folder": folder, "done": []})["done"]
+
+
+inner = StateGraph(State)
+inner.add_node("search", _node("search"))
+inner.add_node("summarize", _node("summarize"))
+inner.add_edge(START, "search")
+inner.add_edge("search", "summarize")
+inner.add_edge("summarize", END)
+outer = StateGraph(State)
+outer.add_node("plan", _node("plan"))
+outer.add_node("research", inner.compile())
+outer.add_node("write", _node("write"))
+outer.add_edge(START, "plan")
+outer.add_edge("plan", "research")
+outer.add_edge("research", "write")
+outer.add_edge("write", END)
+nested = klg.wrap(outer.compile())
+
+
+@flow
+def nested_pipeline(folder: str) -> list[str]:
+    return nested.invoke({"folder": folder, "done": []})["done"]

@@ -13,7 +13,7 @@ from kitaru import FlowHandle, KitaruClient
 from kitaru.runtime import Runtime, use_runtime
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lg_replay_flow import pipeline  # noqa: E402
+from lg_replay_flow import nested_pipeline, pipeline  # noqa: E402
 
 
 @pytest.fixture
@@ -72,3 +72,45 @@ def test_replay_from_a_node_and_override_a_node(
     ]
     # search did not run; draft and edit ran on the overridden state
     assert _runs(folder)[6:] == ["draft", "edit"]
+
+    # An override of a node after the replayed one: search runs again, draft does not run
+    # (its writes are the override), edit runs on the overridden state.
+    later = client.executions.replay(
+        source.exec_id, from_="search", overrides={"checkpoint.draft": {"done": ["human draft"]}}
+    )
+    assert FlowHandle(later.exec_id).wait(timeout=90) == [
+        "plan:0",
+        "search:1",
+        "human draft",
+        "edit:3",
+    ]
+    assert _runs(folder)[8:] == ["search", "edit"]
+    calls = client.executions.get(later.exec_id).checkpoints
+    assert [(c.invocation_id, c.overridden) for c in calls] == [
+        ("plan", False),
+        ("search", False),
+        ("draft", True),
+        ("edit", False),
+    ]
+
+
+@pytest.mark.slow
+def test_replay_from_a_subgraph_node_reruns_its_subgraph(
+    tmp_path: Path, sqlite_runtime: Runtime
+) -> None:
+    folder = tmp_path / "effects"
+    folder.mkdir()
+    source = nested_pipeline.run(str(folder))
+    result = source.wait(timeout=60)  # (the subgraph hands back its whole state: reducers
+    assert result[-1] == "write:4"  # add it to the outer list again, as LangGraph does)
+    client = KitaruClient()
+    calls = client.executions.get(source.exec_id).checkpoints
+    names = ["plan", "research:search", "research:summarize", "research", "write"]
+    assert [c.invocation_id for c in calls] == names
+
+    replayed = client.executions.replay(source.exec_id, from_="research:summarize")
+    assert FlowHandle(replayed.exec_id).wait(timeout=90) == result
+    # plan did not run again; the subgraph ran again as a whole (from its outer node)
+    assert _runs(folder)[4:] == ["search", "summarize", "write"]
+    calls = client.executions.get(replayed.exec_id).checkpoints
+    assert [c.invocation_id for c in calls] == names

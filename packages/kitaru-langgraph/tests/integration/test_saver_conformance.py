@@ -39,3 +39,5 @@ def test_conformance(kind: str, runtime_factory: Callable[[str], Runtime]) -> No
     failures = {name: r.failures for name, r in report.results.items() if r.failures}
     assert report.passed_all_base(), failures
     assert report.passed_all(), failures
+    # The extended operations are implemented, so the suite ran them too.
+    assert {"copy_thread", "delete_for_runs", "prune"} <= set(report.results)

@@ -1,10 +1,12 @@
 """Storage layout of ``KitaruCheckpointSaver``: a growing message list stores each message once,
-large values go to the artifact store, and ``delete_thread`` removes a thread's documents."""
+large values go to the artifact store, ``delete_thread`` removes a thread's documents, and
+``prune`` / ``copy_thread`` keep a thread usable."""
 
 from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 from kitaru.artifacts import LocalArtifactStore
 from kitaru.runtime import Runtime
@@ -64,3 +66,24 @@ def test_large_values_go_to_the_artifact_store_and_delete_thread(tmp_path: Path)
     assert saver.get_tuple(cfg) is None
     for kind in ("c", "w", "v"):
         assert runtime.backend.list_documents(saver.namespaces[kind]) == []
+
+
+def test_prune_keeps_the_latest_state_and_drops_unreferenced_values(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path)
+    saver = KitaruCheckpointSaver(runtime=runtime)
+    graph: Any = _graph(saver)
+    cfg = {"configurable": {"thread_id": "p"}}
+    for i in range(5):
+        graph.invoke({"messages": [HumanMessage(f"q{i}")]}, cfg, durability="sync")
+    before = graph.get_state(cfg).values["messages"]
+    values = saver.namespaces["v"]
+    stored = len(runtime.backend.list_documents(values, prefix="v/p/"))
+    saver.prune(["p"])
+    assert len(list(saver.list(cfg))) == 1
+    assert graph.get_state(cfg).values["messages"] == before
+    assert len(runtime.backend.list_documents(values, prefix="v/p/")) < stored
+    graph.invoke({"messages": [HumanMessage("after")]}, cfg, durability="sync")  # goes on
+    assert len(graph.get_state(cfg).values["messages"]) == len(before) + 2
+    saver.copy_thread("p", "p2")
+    copied = graph.get_state({"configurable": {"thread_id": "p2"}}).values
+    assert copied == graph.get_state(cfg).values

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import kitaru
 import kitaru_langgraph as klg
 import pytest
 from kitaru import FlowHandle, KitaruClient, flow
@@ -207,3 +208,153 @@ def test_parallel_interrupts_are_two_waits_resumed_by_id(
     assert FlowHandle(handle.exec_id).wait(timeout=30) == ["finance=approved", "legal=ok"]
     ids = sorted(c.invocation_id for c in client.executions.get(handle.exec_id).checkpoints)
     assert ids == ["finance", "legal"]
+
+
+def _subgraph_graph() -> Any:
+    inner = StateGraph(State)
+    inner.add_node("search", _node("search"))
+    inner.add_node("summarize", _node("summarize"))
+    inner.add_edge(START, "search")
+    inner.add_edge("search", "summarize")
+    inner.add_edge("summarize", END)
+    outer = StateGraph(State)
+    outer.add_node("plan", _node("plan"))
+    outer.add_node("research", inner.compile())
+    outer.add_node("write", _node("write"))
+    outer.add_edge(START, "plan")
+    outer.add_edge("plan", "research")
+    outer.add_edge("research", "write")
+    outer.add_edge("write", END)
+    return outer.compile()
+
+
+nested = klg.wrap(_subgraph_graph())
+
+
+@flow
+def nested_flow() -> list[Any]:
+    chunks = list(nested.stream({"topic": "t", "steps": []}, stream_mode="updates"))
+    return [sorted(chunk) for chunk in chunks]
+
+
+def test_subgraph_nodes_are_graph_node_calls(memory_runtime: Runtime) -> None:
+    # The caller's stream shows the outer graph only (no subgraphs=True), as LangGraph does.
+    assert nested_flow.run().wait(timeout=30) == [["plan"], ["research"], ["write"]]
+    (execution,) = KitaruClient().executions.list()
+    calls = KitaruClient().executions.get(execution.exec_id).checkpoints
+    assert [(c.invocation_id, c.checkpoint_type) for c in calls] == [
+        ("plan", "graph_node"),
+        ("research:search", "graph_node"),
+        ("research:summarize", "graph_node"),
+        ("research", "graph_node"),
+        ("write", "graph_node"),
+    ]
+    assert RUNS == {"plan": 1, "search": 1, "summarize": 1, "write": 1}
+
+
+@flow
+def same_thread_flow() -> list[Any]:
+    cfg = {"configurable": {"thread_id": "chat"}}
+    first = plain.invoke({"topic": "a", "steps": []}, cfg)["steps"]
+    second = plain.invoke({"topic": "b", "steps": ["more"]}, cfg)["steps"]
+    answer = kitaru.wait(name="go_on", timeout=0.2)  # the body runs again after the input
+    return [first, second, answer]
+
+
+def test_calls_on_one_thread_continue_it_and_survive_a_restart(
+    memory_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    handle = same_thread_flow.run()
+    client = KitaruClient()
+    wait_for_status(handle.exec_id, "waiting")
+    client.executions.input(handle.exec_id, wait="go_on", value="ok")
+    nodes = ["research", "write", "research2"]
+    # The second call continues the thread; on the rerun neither call runs a node again.
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == [nodes, nodes + ["more", *nodes], "ok"]
+    assert RUNS == {"research": 2, "write": 2, "research2": 2}
+    calls = client.executions.get(handle.exec_id).checkpoints
+    assert [c.invocation_id for c in calls] == [*nodes, *(f"{n}_2" for n in nodes)]
+
+
+_unrecorded = _linear("research", "write", "research2")
+adopting = klg.wrap(_unrecorded)
+
+
+@flow
+def unrecorded_flow() -> list[str]:
+    # The graph runs on the execution's thread without the wrapper first, as if the process
+    # had died after the nodes' writes were committed and before any call was recorded.
+    thread = {"configurable": {"thread_id": kitaru.durable.current_exec_id()}}
+    bare = _unrecorded.copy(update={"checkpointer": klg.KitaruCheckpointSaver()})
+    bare.invoke({"topic": "t", "steps": []}, thread, durability="sync")
+    return adopting.invoke({"topic": "t", "steps": []})["steps"]
+
+
+def test_completed_nodes_missing_from_the_calls_are_recorded_from_history(
+    memory_runtime: Runtime,
+) -> None:
+    handle = unrecorded_flow.run()
+    assert handle.wait(timeout=30) == ["research", "write", "research2"]
+    assert RUNS == {"research": 1, "write": 1, "research2": 1}  # nothing ran again
+    calls = KitaruClient().executions.get(handle.exec_id).checkpoints
+    assert [(c.invocation_id, c.checkpoint_type) for c in calls] == [
+        ("research", "graph_node"),
+        ("write", "graph_node"),
+        ("research2", "graph_node"),
+    ]
+
+
+@flow
+def session_flow(topic: str) -> list[str]:
+    return plain.invoke({"topic": topic, "steps": []}, {"configurable": {"thread_id": "s"}})[
+        "steps"
+    ]
+
+
+def test_a_thread_named_by_the_caller_continues_across_executions(
+    memory_runtime: Runtime,
+) -> None:
+    nodes = ["research", "write", "research2"]
+    assert session_flow.run("a").wait(timeout=30) == nodes
+    second = session_flow.run("b")
+    assert second.wait(timeout=30) == nodes + nodes  # the next execution continues the thread
+    assert RUNS == {"research": 2, "write": 2, "research2": 2}
+    calls = KitaruClient().executions.get(second.exec_id).checkpoints
+    assert [c.invocation_id for c in calls] == nodes
+
+
+def _interrupting_subgraph() -> Any:
+    inner = StateGraph(State)
+    inner.add_node("ask", _ask("ask"))
+    inner.add_edge(START, "ask")
+    inner.add_edge("ask", END)
+    outer = StateGraph(State)
+    outer.add_node("approval", inner.compile())
+    outer.add_node("write", _node("write"))
+    outer.add_edge(START, "approval")
+    outer.add_edge("approval", "write")
+    outer.add_edge("write", END)
+    return outer.compile()
+
+
+nested_hitl = klg.wrap(_interrupting_subgraph(), wait_timeout=0.2)
+
+
+@flow
+def nested_hitl_flow() -> list[str]:
+    return nested_hitl.invoke({"topic": "t", "steps": []})["steps"]
+
+
+def test_interrupt_in_a_subgraph_is_a_wait_named_after_its_outer_node(
+    memory_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    handle = nested_hitl_flow.run()
+    client = KitaruClient()
+    wait_for_status(handle.exec_id, "waiting")
+    (pending,) = client.executions.pending_waits(handle.exec_id)
+    assert (pending.name, pending.question) == ("approval", "ask?")
+    client.executions.input(handle.exec_id, wait="approval", value="yes")
+    assert FlowHandle(handle.exec_id).wait(timeout=30)[-1] == "write"
+    calls = client.executions.get(handle.exec_id).checkpoints
+    assert [c.invocation_id for c in calls] == ["approval:ask", "approval", "write"]
+    assert RUNS == {"write": 1}
