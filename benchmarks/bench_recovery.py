@@ -39,17 +39,23 @@ def one(base: Path, rep: int) -> dict[str, float]:
     folder.mkdir()
     store = f"sqlite:///{folder / 'j.db'}"
     art = str(folder / "art")
-    os.environ.update(KITARU_STORE_URL=store, KITARU_ARTIFACT_STORE=art,
-                      KITARU_CONFIG_PATH=str(folder / "config"))
+    os.environ.update(
+        KITARU_STORE_URL=store, KITARU_ARTIFACT_STORE=art, KITARU_CONFIG_PATH=str(folder / "config")
+    )
     env = dict(os.environ, BENCH_BLOCK_AT="4")
-    child = subprocess.Popen([sys.executable, str(SCRIPT), str(folder)], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(folder)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while not (folder / "ready").exists():
         if child.poll() is not None or time.monotonic() > deadline:
             child.kill()
-            raise RuntimeError("the child never reached checkpoint 4: "
-                               + child.stderr.read().decode()[-2000:])
+            raise RuntimeError(
+                "the child never reached checkpoint 4: " + child.stderr.read().decode()[-2000:]
+            )
         time.sleep(POLL)
     exec_id = (folder / "exec_id").read_text()
 
@@ -86,8 +92,11 @@ def one(base: Path, rep: int) -> dict[str, float]:
         raise RuntimeError(f"checkpoint runs {runs}, expected {expected}")
     if len(done.checkpoints) != 6:
         raise RuntimeError(f"{len(done.checkpoints)} checkpoints recorded, expected 6")
-    return {"detect_s": t_detected - t_kill, "retry_s": t_done - t_detected,
-            "total_s": t_done - t_kill}
+    return {
+        "detect_s": t_detected - t_kill,
+        "retry_s": t_done - t_detected,
+        "total_s": t_done - t_kill,
+    }
 
 
 def main() -> int:
@@ -102,15 +111,18 @@ def main() -> int:
     finally:
         shutil.rmtree(base, ignore_errors=True)
     summary = {
-        k: {"median": statistics.median(s[k] for s in samples),
-            "min": min(s[k] for s in samples)}
+        k: {"median": statistics.median(s[k] for s in samples), "min": min(s[k] for s in samples)}
         for k in ("detect_s", "retry_s", "total_s")
     }
-    print(f"\nRecovery of a six-checkpoint flow killed in checkpoint 4 "
-          f"(median / min of {args.reps}, seconds):")
-    labels = {"detect_s": "SIGKILL -> reads failed (runner lost)",
-              "retry_s": "retry() -> completed (worker, 3 reused + 3 run)",
-              "total_s": "SIGKILL -> completed"}
+    print(
+        f"\nRecovery of a six-checkpoint flow killed in checkpoint 4 "
+        f"(median / min of {args.reps}, seconds):"
+    )
+    labels = {
+        "detect_s": "SIGKILL -> reads failed (runner lost)",
+        "retry_s": "retry() -> completed (worker, 3 reused + 3 run)",
+        "total_s": "SIGKILL -> completed",
+    }
     for k, label in labels.items():
         print(f"  {label:50s} {summary[k]['median']:7.3f} {summary[k]['min']:7.3f}")
     print("  checked: checkpoints 1-3 ran once, 4 ran twice (killed mid-body), 5-6 once")

@@ -113,8 +113,12 @@ def case_raw(workdir: Path, steps: int, synchronous: str, **_: Any) -> dict[str,
     (workdir / "run").mkdir()
     db = workdir / "run" / "raw.db"
     elapsed = run(db, steps)
-    return {"seconds": elapsed, "journal_bytes": _sqlite_bytes(db), "journal_mode": "wal",
-            "synchronous": synchronous}
+    return {
+        "seconds": elapsed,
+        "journal_bytes": _sqlite_bytes(db),
+        "journal_mode": "wal",
+        "synchronous": synchronous,
+    }
 
 
 def case_kitaru(
@@ -209,7 +213,8 @@ def case_kitaru(
         "body_seconds": body_seconds,
         "journal_bytes": _sqlite_bytes(workdir / "run" / "j.db"),
         "artifact_bytes": _bytes_under(workdir / "run" / "art")
-        if (workdir / "run" / "art").exists() else 0,
+        if (workdir / "run" / "art").exists()
+        else 0,
         "journal_mode": _journal_mode(workdir / "run" / "j.db"),
         "synchronous": synchronous,
         "joined_thread": joined,
@@ -274,15 +279,17 @@ def _count_statements(rt: Any, counts: dict[str, int]) -> None:
         counts[kind] = counts.get(kind, 0) + 1
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _seen(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any,
-              _many: bool) -> None:
+    def _seen(
+        _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
         kind = kind_of(statement)
         if kind is None:
             return
         hit = getattr(getattr(context, "cache_hit", None), "name", None)
         if not kind.startswith("BEGIN") and hit == "NO_CACHE_KEY":
             counts[kind + "  [no cache key: compiled every time]"] = (
-                counts.get(kind + "  [no cache key: compiled every time]", 0) + 1)
+                counts.get(kind + "  [no cache key: compiled every time]", 0) + 1
+            )
         core[kind] = core.get(kind, 0) + 1
 
     set_up: set[int] = set()
@@ -304,8 +311,14 @@ def _profile_rows(profiler: Any, steps: int) -> dict[str, list[dict[str, Any]]]:
     rows = []
     for (file, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():
         where = f"{file}:{line}({func})" if file != "~" else func
-        rows.append({"function": where, "calls_per_checkpoint": nc / steps,
-                     "own_ms": tt * 1000 / steps, "cum_ms": ct * 1000 / steps})
+        rows.append(
+            {
+                "function": where,
+                "calls_per_checkpoint": nc / steps,
+                "own_ms": tt * 1000 / steps,
+                "cum_ms": ct * 1000 / steps,
+            }
+        )
     total = sum(r["own_ms"] for r in rows)
     by_own = sorted(rows, key=lambda r: -r["own_ms"])[:10]
     by_cum = sorted(rows, key=lambda r: -r["cum_ms"])[:14]
@@ -442,26 +455,59 @@ def case_langgraph(workdir: Path, steps: int, durability: str | None, **_: Any) 
     elapsed, db = run(workdir / "run", steps)
     out: dict[str, Any] = {"seconds": elapsed}
     if db is not None:
-        out.update(journal_bytes=_sqlite_bytes(db), journal_mode=_journal_mode(db),
-                   synchronous=_default_synchronous())
+        out.update(
+            journal_bytes=_sqlite_bytes(db),
+            journal_mode=_journal_mode(db),
+            synchronous=_default_synchronous(),
+        )
     return out
 
 
 # (key, label, function, keyword arguments, group for --only)
 CASES: list[tuple[str, str, Callable[..., dict[str, Any]], dict[str, Any], str]] = [
-    ("raw_full", "raw SQLite WAL, 1 row/txn, synchronous=FULL", case_raw,
-     {"synchronous": "FULL"}, "raw"),
-    ("raw_normal", "raw SQLite WAL, 1 row/txn, synchronous=NORMAL", case_raw,
-     {"synchronous": "NORMAL"}, "raw"),
-    ("kitaru_full", "Kitaru @checkpoint, SQLite FULL (default)", case_kitaru,
-     {"synchronous": "FULL"}, "kitaru"),
-    ("kitaru_normal", "Kitaru @checkpoint, SQLite NORMAL", case_kitaru,
-     {"synchronous": "NORMAL"}, "kitaru"),
+    (
+        "raw_full",
+        "raw SQLite WAL, 1 row/txn, synchronous=FULL",
+        case_raw,
+        {"synchronous": "FULL"},
+        "raw",
+    ),
+    (
+        "raw_normal",
+        "raw SQLite WAL, 1 row/txn, synchronous=NORMAL",
+        case_raw,
+        {"synchronous": "NORMAL"},
+        "raw",
+    ),
+    (
+        "kitaru_full",
+        "Kitaru @checkpoint, SQLite FULL (default)",
+        case_kitaru,
+        {"synchronous": "FULL"},
+        "kitaru",
+    ),
+    (
+        "kitaru_normal",
+        "Kitaru @checkpoint, SQLite NORMAL",
+        case_kitaru,
+        {"synchronous": "NORMAL"},
+        "kitaru",
+    ),
     ("dbos", "DBOS @DBOS.step, SQLite system DB", case_dbos, {}, "dbos"),
-    ("langgraph_sync", "LangGraph SqliteSaver, durability=sync", case_langgraph,
-     {"durability": "sync"}, "langgraph"),
-    ("langgraph_none", "LangGraph, no checkpointer", case_langgraph,
-     {"durability": None}, "langgraph"),
+    (
+        "langgraph_sync",
+        "LangGraph SqliteSaver, durability=sync",
+        case_langgraph,
+        {"durability": "sync"},
+        "langgraph",
+    ),
+    (
+        "langgraph_none",
+        "LangGraph, no checkpointer",
+        case_langgraph,
+        {"durability": None},
+        "langgraph",
+    ),
 ]
 BY_KEY = {c[0]: c for c in CASES}
 
@@ -480,24 +526,34 @@ def _child(key: str, workdir: Path, steps: int, profile: bool) -> None:
     os._exit(0)
 
 
-def _spawn(key: str, base: Path, rep: int, steps: int, profile: bool,
-           timeout: float) -> dict[str, Any]:
+def _spawn(
+    key: str, base: Path, rep: int, steps: int, profile: bool, timeout: float
+) -> dict[str, Any]:
     workdir = base / f"{key}-{rep}"
     workdir.mkdir()
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", key,
-           "--workdir", str(workdir), "--steps", str(steps)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        key,
+        "--workdir",
+        str(workdir),
+        "--steps",
+        str(steps),
+    ]
     if profile:
         cmd.append("--profile")
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              cwd=str(workdir))
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, cwd=str(workdir)
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH-RESULT "):
-            return json.loads(line[len("BENCH-RESULT "):])
+            return json.loads(line[len("BENCH-RESULT ") :])
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-12:]
     return {"error": f"exit {proc.returncode}: " + "\n".join(tail)}
 
@@ -518,8 +574,14 @@ def _machine(base: Path) -> dict[str, Any]:
     except (OSError, IndexError):
         pass
     versions = {}
-    for dist in ("kitaru-core", "kitaru-backend-sql", "dbos", "langgraph",
-                 "langgraph-checkpoint-sqlite", "sqlalchemy"):
+    for dist in (
+        "kitaru-core",
+        "kitaru-backend-sql",
+        "dbos",
+        "langgraph",
+        "langgraph-checkpoint-sqlite",
+        "sqlalchemy",
+    ):
         try:
             from importlib.metadata import version
 
@@ -545,13 +607,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--only", default="", help="comma-separated groups or case keys: "
-                    + ", ".join(sorted({c[4] for c in CASES} | set(BY_KEY))))
-    ap.add_argument("--dir", default=None, help="base folder for the journals "
-                    "(default: the system temp folder); must be a real disk, not tmpfs")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="comma-separated groups or case keys: "
+        + ", ".join(sorted({c[4] for c in CASES} | set(BY_KEY))),
+    )
+    ap.add_argument(
+        "--dir",
+        default=None,
+        help="base folder for the journals "
+        "(default: the system temp folder); must be a real disk, not tmpfs",
+    )
     ap.add_argument("--json", default=str(DEFAULT_JSON))
-    ap.add_argument("--profile", action="store_true",
-                    help="also cProfile one Kitaru (FULL) run and print the top 15")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="also cProfile one Kitaru (FULL) run and print the top 15",
+    )
     ap.add_argument("--timeout", type=float, default=180.0, help="per child process, seconds")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -570,10 +643,16 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     machine["load_average_1min_at_start"] = load
     if load is not None and load > 0.5 * (os.cpu_count() or 1):
-        print(f"bench: warning: load average {load:.1f} on {os.cpu_count()} cores; other "
-              "work on this machine (and its disk) makes the figures noisy", file=sys.stderr)
-    print(f"bench: {args.steps} steps x {args.reps} repetitions, journals under {base} "
-          f"({machine['disk']}); {machine['cores']} cores, {machine['cpu']}", flush=True)
+        print(
+            f"bench: warning: load average {load:.1f} on {os.cpu_count()} cores; other "
+            "work on this machine (and its disk) makes the figures noisy",
+            file=sys.stderr,
+        )
+    print(
+        f"bench: {args.steps} steps x {args.reps} repetitions, journals under {base} "
+        f"({machine['disk']}); {machine['cores']} cores, {machine['cpu']}",
+        flush=True,
+    )
 
     samples: dict[str, list[dict[str, Any]]] = {c[0]: [] for c in cases}
     errors: dict[str, str] = {}
@@ -586,21 +665,25 @@ def main(argv: list[str] | None = None) -> int:
                 r = _spawn(key, base, rep, args.steps, False, args.timeout)
                 if "error" in r:
                     errors[key] = r["error"]
-                    print(f"  {label}: FAILED, skipped: {r['error']}", file=sys.stderr,
-                          flush=True)
+                    print(f"  {label}: FAILED, skipped: {r['error']}", file=sys.stderr, flush=True)
                     continue
                 samples[key].append(r)
-                print(f"  rep {rep + 1}/{args.reps} {key:15s} "
-                      f"{r['seconds'] * 1000 / args.steps:7.3f} ms/step", flush=True)
+                print(
+                    f"  rep {rep + 1}/{args.reps} {key:15s} "
+                    f"{r['seconds'] * 1000 / args.steps:7.3f} ms/step",
+                    flush=True,
+                )
         profile = None
         if args.profile and "kitaru_full" in samples and "kitaru_full" not in errors:
             r = _spawn("kitaru_full", base, args.reps, args.steps, True, args.timeout)
             if "profile" in r:
-                profile = {"profile": r["profile"], "sql_per_checkpoint":
-                           r.get("sql_per_checkpoint", {}),
-                           "wal_frames_per_checkpoint": r.get("wal_frames_per_checkpoint"),
-                           "wal_bytes_per_checkpoint": r.get("wal_bytes_per_checkpoint"),
-                           "profiled_in_body_ms": r["body_seconds"] * 1000 / args.steps}
+                profile = {
+                    "profile": r["profile"],
+                    "sql_per_checkpoint": r.get("sql_per_checkpoint", {}),
+                    "wal_frames_per_checkpoint": r.get("wal_frames_per_checkpoint"),
+                    "wal_bytes_per_checkpoint": r.get("wal_bytes_per_checkpoint"),
+                    "profiled_in_body_ms": r["body_seconds"] * 1000 / args.steps,
+                }
             else:
                 print(f"profile run failed: {r.get('error')}", file=sys.stderr)
     finally:
@@ -627,7 +710,8 @@ def main(argv: list[str] | None = None) -> int:
             s["empty_flow_ms"] = statistics.median(r["empty_seconds"] * 1000 for r in runs)
         if "empty_wait_seconds" in last:
             s["empty_flow_wait_ms"] = statistics.median(
-                r["empty_wait_seconds"] * 1000 for r in runs)
+                r["empty_wait_seconds"] * 1000 for r in runs
+            )
         return s
 
     results = []
@@ -644,11 +728,15 @@ def main(argv: list[str] | None = None) -> int:
         results.append(entry)
 
     # ---- table ---------------------------------------------------------------------------
-    head = (f"{'system':46s} {'ms/step':>8s} {'min':>8s} {'vs Kitaru':>9s} "
-            f"{'in-body':>8s} {'journal bytes':>13s}")
+    head = (
+        f"{'system':46s} {'ms/step':>8s} {'min':>8s} {'vs Kitaru':>9s} "
+        f"{'in-body':>8s} {'journal bytes':>13s}"
+    )
     print()
-    print(f"{args.steps}-step linear workflow, median / min of {args.reps} repetitions, "
-          "ms per step (start to finish / steps)")
+    print(
+        f"{args.steps}-step linear workflow, median / min of {args.reps} repetitions, "
+        "ms per step (start to finish / steps)"
+    )
     print(head)
     print("-" * len(head))
     for e in results:
@@ -657,12 +745,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{e['system']:46s} skipped: {first[:80]}")
             continue
         ratio = e.get("ratio_vs_kitaru_full")
-        ratio_text = "-" if ratio is None else (f"{ratio:.2f}x" if ratio >= 0.1
-                                                 else f"{ratio:.3f}x")
-        print(f"{e['system']:46s} {_fmt_ms(e['median_ms']):>8s} {_fmt_ms(e['min_ms']):>8s} "
-              f"{ratio_text:>9s} "
-              f"{_fmt_ms(e.get('in_body_median_ms')):>8s} "
-              f"{(str(e['journal_bytes']) if 'journal_bytes' in e else '-'):>13s}")
+        ratio_text = (
+            "-" if ratio is None else (f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.3f}x")
+        )
+        print(
+            f"{e['system']:46s} {_fmt_ms(e['median_ms']):>8s} {_fmt_ms(e['min_ms']):>8s} "
+            f"{ratio_text:>9s} "
+            f"{_fmt_ms(e.get('in_body_median_ms')):>8s} "
+            f"{(str(e['journal_bytes']) if 'journal_bytes' in e else '-'):>13s}"
+        )
     print()
     for e in results:
         if "empty_flow_ms" in e:
@@ -670,35 +761,52 @@ def main(argv: list[str] | None = None) -> int:
             if "empty_flow_wait_ms" in e:
                 line += f" (as .run().wait() sees it: {e['empty_flow_wait_ms']:.2f} ms)"
             print(line)
-    print("vs Kitaru = median / Kitaru FULL median (below 1 is faster than Kitaru); in-body = "
-          "steps only, without workflow start and finish; journal bytes = db + wal + shm "
-          "after one run, closed.")
+    print(
+        "vs Kitaru = median / Kitaru FULL median (below 1 is faster than Kitaru); in-body = "
+        "steps only, without workflow start and finish; journal bytes = db + wal + shm "
+        "after one run, closed."
+    )
     if any(r.get("joined_thread") is False for runs in samples.values() for r in runs):
-        print("warning: the Kitaru runner thread was not found, so Kitaru's figures include "
-              "FlowHandle.wait()'s polling slack (see flow_thread() in bench_steps.py)")
-    noisy = [e["key"] for e in results
-             if "reps_ms" in e and len(e["reps_ms"]) > 1 and max(e["reps_ms"]) > 2 * e["min_ms"]]
+        print(
+            "warning: the Kitaru runner thread was not found, so Kitaru's figures include "
+            "FlowHandle.wait()'s polling slack (see flow_thread() in bench_steps.py)"
+        )
+    noisy = [
+        e["key"]
+        for e in results
+        if "reps_ms" in e and len(e["reps_ms"]) > 1 and max(e["reps_ms"]) > 2 * e["min_ms"]
+    ]
     if noisy:
-        print(f"noisy (slowest repetition > 2x the fastest): {', '.join(noisy)}; other work on "
-              "this machine or its disk interfered: trust min over median for those, or re-run")
+        print(
+            f"noisy (slowest repetition > 2x the fastest): {', '.join(noisy)}; other work on "
+            "this machine or its disk interfered: trust min over median for those, or re-run"
+        )
     print(f"(benchmark wall time {wall:.0f} s)")
     if profile:
         prof = profile["profile"]
         plain = ref.get("in_body_median_ms") if ref else None
-        print(f"\nWhere Kitaru (FULL) spends a checkpoint: cProfile of one more run's flow "
-              f"body, ms per checkpoint ({profile['profiled_in_body_ms']:.2f} ms/checkpoint "
-              f"under the profiler; {_fmt_ms(plain)} in-body median without it)")
-        for title, key, rows in (("top 10 by own time", "own_ms", prof["by_own_time"]),
-                                 ("top by cumulative time", "cum_ms", prof["by_cumulative"])):
+        print(
+            f"\nWhere Kitaru (FULL) spends a checkpoint: cProfile of one more run's flow "
+            f"body, ms per checkpoint ({profile['profiled_in_body_ms']:.2f} ms/checkpoint "
+            f"under the profiler; {_fmt_ms(plain)} in-body median without it)"
+        )
+        for title, key, rows in (
+            ("top 10 by own time", "own_ms", prof["by_own_time"]),
+            ("top by cumulative time", "cum_ms", prof["by_cumulative"]),
+        ):
             print(f"  {title}:")
             print(f"    {'ms/cp':>7s} {'calls/cp':>8s}  function")
             for row in rows:
-                print(f"    {row[key]:7.3f} {row['calls_per_checkpoint']:8.1f}  "
-                      f"{row['function'][:90]}")
+                print(
+                    f"    {row[key]:7.3f} {row['calls_per_checkpoint']:8.1f}  "
+                    f"{row['function'][:90]}"
+                )
         if profile.get("wal_frames_per_checkpoint") is not None:
-            print(f"  WAL written per checkpoint: {profile['wal_frames_per_checkpoint']:.1f} "
-                  f"pages ({profile['wal_bytes_per_checkpoint'] / 1024:.1f} KiB), all in one "
-                  "fsync'd commit (a one-row raw SQLite commit writes 2 pages)")
+            print(
+                f"  WAL written per checkpoint: {profile['wal_frames_per_checkpoint']:.1f} "
+                f"pages ({profile['wal_bytes_per_checkpoint'] / 1024:.1f} KiB), all in one "
+                "fsync'd commit (a one-row raw SQLite commit writes 2 pages)"
+            )
         if profile["sql_per_checkpoint"]:
             print("  SQL statements per checkpoint (all of the journal's SQLite connections):")
             for kind, n in profile["sql_per_checkpoint"].items():

@@ -63,8 +63,10 @@ def main() -> None:
 
     client = KitaruClient()
     execution = client.executions.get(handle.exec_id)
-    print("checkpoints:", ", ".join(f"{c.invocation_id} ({c.status.value})"
-                                    for c in execution.checkpoints))
+    print(
+        "checkpoints:",
+        ", ".join(f"{c.invocation_id} ({c.status.value})" for c in execution.checkpoints),
+    )
     replayed = client.executions.replay(
         handle.exec_id,
         from_="write_draft",

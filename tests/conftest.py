@@ -17,19 +17,24 @@ from kitaru_testing.fixtures import memory_runtime  # noqa: F401 - shared fixtur
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     config = tmp_path / "kitaru-config"
     monkeypatch.setenv("KITARU_CONFIG_PATH", str(config))
-    for name in ("KITARU_STORE_URL", "KITARU_ARTIFACT_STORE", "KITARU_STACK", "KITARU_CACHE",
-                 "KITARU_RETRIES", "KITARU_IMAGE"):
+    for name in (
+        "KITARU_STORE_URL",
+        "KITARU_ARTIFACT_STORE",
+        "KITARU_STACK",
+        "KITARU_CACHE",
+        "KITARU_RETRIES",
+        "KITARU_IMAGE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KITARU_NO_PROMPT", "1")
-    monkeypatch.setenv("KITARU_SQLITE_SYNCHRONOUS", os.environ.get("KITARU_SQLITE_SYNCHRONOUS",
-                                                                     "NORMAL"))
+    monkeypatch.setenv(
+        "KITARU_SQLITE_SYNCHRONOUS", os.environ.get("KITARU_SQLITE_SYNCHRONOUS", "NORMAL")
+    )
     reset_default_runtime()
     _config.set_configured_layer(_config.ExecutionSettings())
     yield config
     reset_default_runtime()
     _config.set_configured_layer(_config.ExecutionSettings())
-
-
 
 
 @pytest.fixture

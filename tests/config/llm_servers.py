@@ -26,20 +26,38 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path.endswith("/chat/completions"):
             text = f"openai says: {body['messages'][-1]['content']}"
-            self._send(200, {
-                "id": "chatcmpl-1", "object": "chat.completion", "created": 1,
-                "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
-            })
+            self._send(
+                200,
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": 1,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": text},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+                },
+            )
         elif self.path.endswith("/messages"):
             text = f"claude says: {body['messages'][-1]['content']}"
-            self._send(200, {
-                "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
-                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-                "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 3},
-            })
+            self._send(
+                200,
+                {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": body["model"],
+                    "content": [{"type": "text", "text": text}],
+                    "stop_reason": "end_turn",
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 5, "output_tokens": 3},
+                },
+            )
         else:
             self._send(404, {"error": {"message": f"no route {self.path}"}})
 

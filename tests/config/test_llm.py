@@ -25,8 +25,13 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         monkeypatch.setenv("OPENAI_BASE_URL", f"{base}/v1")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", base)
         monkeypatch.setenv("OLLAMA_HOST", base)
-        for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "KITARU_LLM_MOCK_RESPONSE",
-                     "KITARU_DEFAULT_MODEL", "KITARU_MODEL_REGISTRY"):
+        for name in (
+            "OPENAI_API_KEY",
+            "ANTHROPIC_API_KEY",
+            "KITARU_LLM_MOCK_RESPONSE",
+            "KITARU_DEFAULT_MODEL",
+            "KITARU_MODEL_REGISTRY",
+        ):
             monkeypatch.delenv(name, raising=False)
         yield srv
 
@@ -34,20 +39,27 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 @flow
 def two_calls(topic: str) -> str:
     outline = kitaru.llm(f"outline {topic}", model="openai/gpt-test", name="outline call")
-    draft = kitaru.llm([{"role": "user", "content": outline}], model="anthropic/claude-test",
-                       system="be brief", name="draft_call", max_tokens=50)
+    draft = kitaru.llm(
+        [{"role": "user", "content": outline}],
+        model="anthropic/claude-test",
+        system="be brief",
+        name="draft_call",
+        max_tokens=50,
+    )
     return draft
 
 
-def test_flow_body_calls_are_synthetic_checkpoints(memory_runtime: object, server: object,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flow_body_calls_are_synthetic_checkpoints(
+    memory_runtime: object, server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
     handle = two_calls.run("durability")
     assert handle.wait(timeout=30) == "claude says: openai says: outline durability"
     execution = KitaruClient().executions.get(handle.exec_id)
     assert [(c.invocation_id, c.checkpoint_type) for c in execution.checkpoints] == [
-        ("outline_call", "llm_call"), ("draft_call", "llm_call")
+        ("outline_call", "llm_call"),
+        ("draft_call", "llm_call"),
     ]
     outline = execution.checkpoints[0]
     usage = outline.metadata["llm_calls"]["outline_call"]
@@ -56,8 +68,9 @@ def test_flow_body_calls_are_synthetic_checkpoints(memory_runtime: object, serve
     assert (usage["tokens_input"], usage["tokens_output"], usage["total_tokens"]) == (11, 7, 18)
     names = {a.name: a for a in execution.artifacts if a.save_type == "manual"}
     assert names["outline_call_prompt"].kind == "prompt"
-    assert names["outline_call_prompt"].load() == [{"role": "user",
-                                                    "content": "outline durability"}]
+    assert names["outline_call_prompt"].load() == [
+        {"role": "user", "content": "outline durability"}
+    ]
     assert names["draft_call_response"].load().startswith("claude says")
     anthropic_request = server.requests[1]  # type: ignore[attr-defined]
     assert anthropic_request["body"]["system"] == "be brief"
@@ -67,8 +80,9 @@ def test_flow_body_calls_are_synthetic_checkpoints(memory_runtime: object, serve
     assert server.requests[0]["headers"]["authorization"] == "Bearer sk-openai"  # type: ignore[attr-defined]
 
 
-def test_inside_a_checkpoint_it_is_an_inline_event(memory_runtime: object, server: object,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inside_a_checkpoint_it_is_an_inline_event(
+    memory_runtime: object, server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KITARU_LLM_MOCK_RESPONSE", "mocked")
 
     @checkpoint
@@ -88,8 +102,9 @@ def test_inside_a_checkpoint_it_is_an_inline_event(memory_runtime: object, serve
     assert server.requests == []  # type: ignore[attr-defined]
 
 
-def test_aliases_default_and_ollama(memory_runtime: object, server: object,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_aliases_default_and_ollama(
+    memory_runtime: object, server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     register_alias("local", "ollama/llama3")
 
     @flow
@@ -137,8 +152,13 @@ def test_credentials_from_an_alias_secret(memory_runtime: object, server: object
 
     now = datetime.now(UTC)
     memory_runtime.backend.put_secret(  # type: ignore[attr-defined]
-        SecretRecord(secret_id="s1", name="openai-creds", values={"OPENAI_API_KEY": "sk-secret"},
-                     created_at=now, updated_at=now)
+        SecretRecord(
+            secret_id="s1",
+            name="openai-creds",
+            values={"OPENAI_API_KEY": "sk-secret"},
+            created_at=now,
+            updated_at=now,
+        )
     )
     register_alias("smart", "openai/gpt-test", secret="openai-creds")
 

@@ -48,8 +48,7 @@ def research(topic: str) -> str:
     return emit(topic)
 
 
-def test_flow_logs_are_exported_with_their_attributes(runtime: object,
-                                                       receiver: Receiver) -> None:
+def test_flow_logs_are_exported_with_their_attributes(runtime: object, receiver: Receiver) -> None:
     set_log_store("otlp", endpoint=receiver.url + "/", api_key="tok-export-123")
     handle = research.run("agents")
     assert handle.wait(timeout=30) == "AGENTS"
@@ -58,8 +57,10 @@ def test_flow_logs_are_exported_with_their_attributes(runtime: object,
     by_body = {r["body"]["stringValue"]: r for r in records}
     printed = by_body["researching agents"]
     assert printed["attrs"] == {
-        "kitaru.exec_id": handle.exec_id, "kitaru.source": "step",
-        "kitaru.checkpoint": "emit", "kitaru.stream": "stdout",
+        "kitaru.exec_id": handle.exec_id,
+        "kitaru.source": "step",
+        "kitaru.checkpoint": "emit",
+        "kitaru.stream": "stdout",
     }
     assert (printed["severityText"], printed["severityNumber"]) == ("INFO", 9)
     assert int(printed["timeUnixNano"]) == pytest.approx(time.time() * 1e9, abs=60e9)
@@ -123,27 +124,38 @@ def test_the_queue_is_bounded_and_drops_the_oldest(receiver: Receiver) -> None:
 
 
 def test_otlp_record_shape() -> None:
-    record = LogRecord(exec_id="e1", message="hi", timestamp=datetime(2025, 1, 2, tzinfo=UTC),
-                       level="error", source="step", invocation_id="emit_2", stream=None,
-                       module="agent", filename="agent.py", lineno=7)
+    record = LogRecord(
+        exec_id="e1",
+        message="hi",
+        timestamp=datetime(2025, 1, 2, tzinfo=UTC),
+        level="error",
+        source="step",
+        invocation_id="emit_2",
+        stream=None,
+        module="agent",
+        filename="agent.py",
+        lineno=7,
+    )
     payload = _logstore.otlp_payload([record])
     (scope,) = payload["resourceLogs"][0]["scopeLogs"]
     assert scope["scope"]["name"] == "kitaru"
-    assert scope["logRecords"] == [{
-        "timeUnixNano": "1735776000000000000",
-        "observedTimeUnixNano": "1735776000000000000",
-        "severityNumber": 17,
-        "severityText": "ERROR",
-        "body": {"stringValue": "hi"},
-        "attributes": [
-            {"key": "kitaru.exec_id", "value": {"stringValue": "e1"}},
-            {"key": "kitaru.source", "value": {"stringValue": "step"}},
-            {"key": "kitaru.checkpoint", "value": {"stringValue": "emit_2"}},
-            {"key": "code.namespace", "value": {"stringValue": "agent"}},
-            {"key": "code.filepath", "value": {"stringValue": "agent.py"}},
-            {"key": "code.lineno", "value": {"intValue": "7"}},
-        ],
-    }]
+    assert scope["logRecords"] == [
+        {
+            "timeUnixNano": "1735776000000000000",
+            "observedTimeUnixNano": "1735776000000000000",
+            "severityNumber": 17,
+            "severityText": "ERROR",
+            "body": {"stringValue": "hi"},
+            "attributes": [
+                {"key": "kitaru.exec_id", "value": {"stringValue": "e1"}},
+                {"key": "kitaru.source", "value": {"stringValue": "step"}},
+                {"key": "kitaru.checkpoint", "value": {"stringValue": "emit_2"}},
+                {"key": "code.namespace", "value": {"stringValue": "agent"}},
+                {"key": "code.filepath", "value": {"stringValue": "agent.py"}},
+                {"key": "code.lineno", "value": {"intValue": "7"}},
+            ],
+        }
+    ]
     assert _logstore.logs_url("http://h:4318/v1/logs") == "http://h:4318/v1/logs"
 
 
@@ -155,10 +167,12 @@ def test_settings_precedence_validation_and_other_sections(
     from kitaru.model_aliases import register_alias
 
     register_alias("fast", "openai/gpt-4o-mini")
-    saved = set_log_store("otlp", endpoint="https://collector.example.com:4318/",
-                          api_key=" k-1 ")
+    saved = set_log_store("otlp", endpoint="https://collector.example.com:4318/", api_key=" k-1 ")
     assert (saved.endpoint, saved.api_key, saved.source) == (
-        "https://collector.example.com:4318", "k-1", "global user config")
+        "https://collector.example.com:4318",
+        "k-1",
+        "global user config",
+    )
     assert "k-1" not in repr(saved)
     file = isolated_config / "kitaru.json"
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
@@ -171,40 +185,61 @@ def test_settings_precedence_validation_and_other_sections(
     monkeypatch.setenv("KITARU_LOG_STORE_ENDPOINT", "http://dd:4318")
     env = get_log_store()
     assert (env.backend, env.endpoint, env.api_key, env.source) == (
-        "datadog", "http://dd:4318", None, "environment")
+        "datadog",
+        "http://dd:4318",
+        None,
+        "environment",
+    )
     monkeypatch.setenv("KITARU_LOG_STORE_BACKEND", "journal")
-    with pytest.raises(KitaruUsageError, match=r"^KITARU_LOG_STORE_ENDPOINT and "
-                       r"KITARU_LOG_STORE_API_KEY cannot be used with the default log store "
-                       r"\('journal'\)\.$"):
+    with pytest.raises(
+        KitaruUsageError,
+        match=r"^KITARU_LOG_STORE_ENDPOINT and "
+        r"KITARU_LOG_STORE_API_KEY cannot be used with the default log store "
+        r"\('journal'\)\.$",
+    ):
         get_log_store()
     monkeypatch.delenv("KITARU_LOG_STORE_ENDPOINT")
     assert get_log_store() == _logstore.LogStoreConfig(source="environment")
     monkeypatch.setenv("KITARU_LOG_STORE_BACKEND", "  ")  # blank means unset
     assert get_log_store() == saved
     monkeypatch.setenv("KITARU_LOG_STORE_API_KEY", "k")
-    with pytest.raises(KitaruUsageError, match=r"^KITARU_LOG_STORE_BACKEND is required when "
-                       "KITARU_LOG_STORE_ENDPOINT or KITARU_LOG_STORE_API_KEY is set.$"):
+    with pytest.raises(
+        KitaruUsageError,
+        match=r"^KITARU_LOG_STORE_BACKEND is required when "
+        "KITARU_LOG_STORE_ENDPOINT or KITARU_LOG_STORE_API_KEY is set.$",
+    ):
         get_log_store()
     monkeypatch.setenv("KITARU_LOG_STORE_BACKEND", "otlp")
     with pytest.raises(KitaruUsageError, match=r"^KITARU_LOG_STORE_ENDPOINT must be set"):
         get_log_store()
     monkeypatch.setenv("KITARU_LOG_STORE_ENDPOINT", "grpc://x:4317")
-    with pytest.raises(KitaruUsageError, match=r"^KITARU_LOG_STORE_ENDPOINT must be an "
-                       r"http:// or https:// URL, got 'grpc://x:4317'\.$"):
+    with pytest.raises(
+        KitaruUsageError,
+        match=r"^KITARU_LOG_STORE_ENDPOINT must be an "
+        r"http:// or https:// URL, got 'grpc://x:4317'\.$",
+    ):
         get_log_store()
     monkeypatch.setenv("KITARU_LOG_STORE_BACKEND", "Bad Name")
-    with pytest.raises(KitaruUsageError, match=r"^KITARU_LOG_STORE_BACKEND 'Bad Name' is not a "
-                       "valid name"):
+    with pytest.raises(
+        KitaruUsageError,
+        match=r"^KITARU_LOG_STORE_BACKEND 'Bad Name' is not a "
+        "valid name",
+    ):
         get_log_store()
     for name in ENV:
         monkeypatch.delenv(name)
 
     for backend in ("journal", "artifact-store"):
-        with pytest.raises(KitaruUsageError, match="is the default log store and cannot be "
-                           "set; run `kitaru log-store reset`"):
+        with pytest.raises(
+            KitaruUsageError,
+            match="is the default log store and cannot be set; run `kitaru log-store reset`",
+        ):
             set_log_store(backend, endpoint="http://x")
-    with pytest.raises(KitaruUsageError, match=r"^The log store endpoint must be an http:// or "
-                       r"https:// URL, got 'localhost:4318'\.$"):
+    with pytest.raises(
+        KitaruUsageError,
+        match=r"^The log store endpoint must be an http:// or "
+        r"https:// URL, got 'localhost:4318'\.$",
+    ):
         set_log_store("otlp", endpoint="localhost:4318")
     assert reset_log_store() == saved
     assert get_log_store() == _logstore.LogStoreConfig()
@@ -219,11 +254,14 @@ def test_settings_precedence_validation_and_other_sections(
     assert list(isolated_config.glob("kitaru.json.corrupt-*"))
 
 
-def test_invalid_settings_do_not_break_a_run(runtime: object, monkeypatch: pytest.MonkeyPatch,
-                                             capfd: pytest.CaptureFixture[str]) -> None:
+def test_invalid_settings_do_not_break_a_run(
+    runtime: object, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(_logstore, "_warned_config", False)
     monkeypatch.setenv("KITARU_LOG_STORE_ENDPOINT", "http://x:1")
     assert research.run("x").wait(timeout=30) == "X"
     err = capfd.readouterr().err
-    assert err.count("kitaru: runtime logs are not exported: KITARU_LOG_STORE_BACKEND is "
-                     "required") == 1
+    assert (
+        err.count("kitaru: runtime logs are not exported: KITARU_LOG_STORE_BACKEND is required")
+        == 1
+    )

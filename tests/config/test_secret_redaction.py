@@ -33,14 +33,32 @@ class _LeakyVendor(BaseHTTPRequestHandler):
         key = self.headers["Authorization"].removeprefix("Bearer ")
         payload: dict[str, Any]
         if body["model"] == "reject":
-            status, payload = 401, {"error": {"message": f"Incorrect API key provided: {key}",
-                                              "type": "invalid_request_error"}}
+            status, payload = (
+                401,
+                {
+                    "error": {
+                        "message": f"Incorrect API key provided: {key}",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
         else:
-            status, payload = 200, {
-                "id": "c1", "object": "chat.completion", "created": 1, "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": f"I saw key {key}"}}],
-            }
+            status, payload = (
+                200,
+                {
+                    "id": "c1",
+                    "object": "chat.completion",
+                    "created": 1,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": f"I saw key {key}"},
+                        }
+                    ],
+                },
+            )
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -54,9 +72,15 @@ def vendor(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _LeakyVendor)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
-    for name in ("OPENAI_API_KEY", "KITARU_LLM_MOCK_RESPONSE", "KITARU_DEFAULT_MODEL",
-                 "KITARU_MODEL_REGISTRY", "KITARU_LOG_STORE_BACKEND",
-                 "KITARU_LOG_STORE_ENDPOINT", "KITARU_LOG_STORE_API_KEY"):
+    for name in (
+        "OPENAI_API_KEY",
+        "KITARU_LLM_MOCK_RESPONSE",
+        "KITARU_DEFAULT_MODEL",
+        "KITARU_MODEL_REGISTRY",
+        "KITARU_LOG_STORE_BACKEND",
+        "KITARU_LOG_STORE_ENDPOINT",
+        "KITARU_LOG_STORE_API_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     try:
         yield
@@ -103,7 +127,11 @@ def test_secret_values_are_redacted(memory_runtime: object, vendor: None) -> Non
     assert bad.failure is not None and "Incorrect API key provided: ***" in bad.failure.message
     for execution in (good, bad):
         shown = json.dumps(
-            {"spec": execution.frozen_execution_spec, "reason": execution.status_reason,
-             "failure": str(execution.failure), "calls": [str(c) for c in execution.checkpoints]}
+            {
+                "spec": execution.frozen_execution_spec,
+                "reason": execution.status_reason,
+                "failure": str(execution.failure),
+                "calls": [str(c) for c in execution.checkpoints],
+            }
         )
         assert SECRET not in shown

@@ -45,23 +45,27 @@ def test_default_stack_and_create_use_delete(isolated_config: Path, memory_runti
 def test_stack_input_errors_change_nothing(isolated_config: Path, memory_runtime: object) -> None:
     kitaru.create_stack("keep", activate=False)
     before = (isolated_config / "kitaru.json").read_text()
-    with pytest.raises(KitaruUsageError, match="Stack type 'kubernetes' is not installed. "
-                                              "Installed stack types: local"):
+    with pytest.raises(
+        KitaruUsageError,
+        match="Stack type 'kubernetes' is not installed. Installed stack types: local",
+    ):
         kitaru.create_stack("k8s", type="kubernetes")
     with pytest.raises(KitaruStateError, match="already exists"):
         kitaru.create_stack("keep")
     with pytest.raises(KitaruUsageError, match="Invalid stack name"):
         kitaru.create_stack("bad name!")
-    with pytest.raises(KitaruUsageError, match="Unknown stack 'nope'. Available stacks: "
-                                              "default, keep"):
+    with pytest.raises(
+        KitaruUsageError, match="Unknown stack 'nope'. Available stacks: default, keep"
+    ):
         kitaru.use_stack("nope")
     with pytest.raises(KitaruUsageError, match="Unknown stack"):
         fb.arithmetic.run(1, stack="nope")
     assert (isolated_config / "kitaru.json").read_text() == before
 
 
-def test_corrupt_config_is_reported_and_recovered(isolated_config: Path,
-                                                  memory_runtime: object) -> None:
+def test_corrupt_config_is_reported_and_recovered(
+    isolated_config: Path, memory_runtime: object
+) -> None:
     isolated_config.mkdir(parents=True, exist_ok=True)
     file = isolated_config / "kitaru.json"
     file.write_text("{not json")

@@ -24,9 +24,19 @@ def test_page_code_runs(page: Path, tmp_path: Path) -> None:
     # Doc pages are scripts without a main guard, so a worker could not re-import them
     # (it refuses to start flows at import time): run them on the in-process journal, where
     # continuations run on threads of this process.
-    env = dict(os.environ, KITARU_CONFIG_PATH=str(tmp_path / "config"), KITARU_NO_PROMPT="1",
-               KITARU_STORE_URL="memory://")
+    env = dict(
+        os.environ,
+        KITARU_CONFIG_PATH=str(tmp_path / "config"),
+        KITARU_NO_PROMPT="1",
+        KITARU_STORE_URL="memory://",
+    )
     env.pop("KITARU_ARTIFACT_STORE", None)
-    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
-                          text=True, timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]

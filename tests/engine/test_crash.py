@@ -25,10 +25,12 @@ def test_kill_at_checkpoint_boundary_then_retry(tmp_path: Path, when: str, n: in
     artifacts = str(tmp_path / "artifacts")
     effects = tmp_path / "effects"
     effects.mkdir()
-    env = dict(os.environ, KITARU_STORE_URL=store, KITARU_ARTIFACT_STORE=artifacts,
-               KILL_AT=f"{when}:{n}")
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(effects)], env=env,
-                          capture_output=True, timeout=60)
+    env = dict(
+        os.environ, KITARU_STORE_URL=store, KITARU_ARTIFACT_STORE=artifacts, KILL_AT=f"{when}:{n}"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(effects)], env=env, capture_output=True, timeout=60
+    )
     assert proc.returncode == -9, proc.stderr.decode()
     exec_id = (effects / "exec_id").read_text()
 

@@ -34,8 +34,12 @@ def _agent_run(prompt: str) -> str:
 @flow
 def agent_flow(prompt: str) -> str:
     assert in_flow() and not in_checkpoint()
-    return run_as_checkpoint(lambda: _agent_run(prompt), name="agent",
-                             invocation_id="agent_agent_run_1", allow_waits=True)
+    return run_as_checkpoint(
+        lambda: _agent_run(prompt),
+        name="agent",
+        invocation_id="agent_agent_run_1",
+        allow_waits=True,
+    )
 
 
 def test_wait_inside_adapter_checkpoint_replays_child_events(runtime: object) -> None:

@@ -48,8 +48,12 @@ def recorded(tmp_path: Path) -> Iterator[Recorder]:
     pm = build_plugin_manager(autoload=False)
     recorder = Recorder()
     pm.register(recorder, name="recorder")
-    runtime = Runtime(backend=MemoryBackend(), artifact_store=LocalArtifactStore(tmp_path),
-                      plugin_manager=pm, lease_seconds=5)
+    runtime = Runtime(
+        backend=MemoryBackend(),
+        artifact_store=LocalArtifactStore(tmp_path),
+        plugin_manager=pm,
+        lease_seconds=5,
+    )
     with use_runtime(runtime):
         yield recorder
     pm.unregister(recorder)
@@ -78,7 +82,8 @@ def test_hook_kitaru_execution_finished(recorded: Recorder) -> None:
 def test_hook_kitaru_checkpoint_recorded(recorded: Recorder) -> None:
     _run_with_wait(recorded)
     assert [e for e in recorded.events if e[0] == "checkpoint"] == [
-        ("checkpoint", "add"), ("checkpoint", "double")
+        ("checkpoint", "add"),
+        ("checkpoint", "double"),
     ]
 
 
@@ -173,8 +178,9 @@ def test_hook_kitaru_register_serializers(tmp_path: Path) -> None:
 
     pm = build_plugin_manager(autoload=False)
     pm.register(Plugin(), name="shouty")
-    runtime = Runtime(backend=MemoryBackend(), artifact_store=LocalArtifactStore(tmp_path),
-                      plugin_manager=pm)
+    runtime = Runtime(
+        backend=MemoryBackend(), artifact_store=LocalArtifactStore(tmp_path), plugin_manager=pm
+    )
     payload = runtime.encode("LOUD")
     assert (payload.serializer, payload.inline) == ("shouty", b"loud")
     assert runtime.decode(payload) == "LOUD"

@@ -28,13 +28,25 @@ def test_eight_processes_race_one_wait(sqlite_runtime: object, tmp_path: Path) -
     while sqlite_runtime.backend.get_execution(handle.exec_id).state.value != "waiting":  # type: ignore[attr-defined]
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    env = dict(os.environ, KITARU_STORE_URL=sqlite_runtime.store_url,  # type: ignore[attr-defined]
-               KITARU_ARTIFACT_STORE=sqlite_runtime.artifact_uri,  # type: ignore[attr-defined]
-               PYTHONPATH=os.getcwd())
+    env = dict(
+        os.environ,
+        KITARU_STORE_URL=sqlite_runtime.store_url,  # type: ignore[attr-defined]
+        KITARU_ARTIFACT_STORE=sqlite_runtime.artifact_uri,  # type: ignore[attr-defined]
+        PYTHONPATH=os.getcwd(),
+    )
     start_at = time.time() + 2.0
     procs = [
-        subprocess.Popen([sys.executable, str(RACER), handle.exec_id, str(start_at), str(v),
-                          str(tmp_path / f"r{v}.json")], env=env)
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(RACER),
+                handle.exec_id,
+                str(start_at),
+                str(v),
+                str(tmp_path / f"r{v}.json"),
+            ],
+            env=env,
+        )
         for v in range(8)
     ]
     for proc in procs:
@@ -56,7 +68,8 @@ def test_script_run_as_main_is_continued_by_worker(tmp_path: Path) -> None:
     script = tmp_path / "my_agent.py"
     helper = tmp_path / "agent_helpers.py"
     helper.write_text("def shout(s):\n    return s.upper()\n")
-    script.write_text(textwrap.dedent('''
+    script.write_text(
+        textwrap.dedent("""
         import sys
         from pathlib import Path
         from kitaru import checkpoint, flow, wait
@@ -77,11 +90,16 @@ def test_script_run_as_main_is_continued_by_worker(tmp_path: Path) -> None:
                 f.write("x")
             handle = agent.run("ada")
             Path(__file__).with_name("exec_id").write_text(handle.exec_id)
-    '''))
-    env = dict(os.environ, KITARU_STORE_URL=f"sqlite:///{tmp_path / 'j.db'}",
-               KITARU_ARTIFACT_STORE=str(tmp_path / "a"))
-    subprocess.run([sys.executable, str(script)], env=env, check=True, timeout=60,
-                   cwd=str(tmp_path.parent))
+    """)
+    )
+    env = dict(
+        os.environ,
+        KITARU_STORE_URL=f"sqlite:///{tmp_path / 'j.db'}",
+        KITARU_ARTIFACT_STORE=str(tmp_path / "a"),
+    )
+    subprocess.run(
+        [sys.executable, str(script)], env=env, check=True, timeout=60, cwd=str(tmp_path.parent)
+    )
     exec_id = (tmp_path / "exec_id").read_text()
     os.environ["KITARU_STORE_URL"] = env["KITARU_STORE_URL"]
     os.environ["KITARU_ARTIFACT_STORE"] = env["KITARU_ARTIFACT_STORE"]
@@ -95,7 +113,8 @@ def test_script_run_as_main_is_continued_by_worker(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_script_that_runs_flows_at_import_fails_clearly_in_the_worker(tmp_path: Path) -> None:
     script = tmp_path / "unguarded.py"
-    script.write_text(textwrap.dedent('''
+    script.write_text(
+        textwrap.dedent("""
         from pathlib import Path
         from kitaru import flow, wait
 
@@ -105,9 +124,13 @@ def test_script_that_runs_flows_at_import_fails_clearly_in_the_worker(tmp_path: 
 
         handle = asks.run()   # no main guard: a worker re-importing this must not run it again
         Path(__file__).with_name("exec_id").write_text(handle.exec_id)
-    '''))
-    env = dict(os.environ, KITARU_STORE_URL=f"sqlite:///{tmp_path / 'j.db'}",
-               KITARU_ARTIFACT_STORE=str(tmp_path / "a"))
+    """)
+    )
+    env = dict(
+        os.environ,
+        KITARU_STORE_URL=f"sqlite:///{tmp_path / 'j.db'}",
+        KITARU_ARTIFACT_STORE=str(tmp_path / "a"),
+    )
     subprocess.run([sys.executable, str(script)], env=env, check=True, timeout=60)
     exec_id = (tmp_path / "exec_id").read_text()
     os.environ["KITARU_STORE_URL"] = env["KITARU_STORE_URL"]

@@ -34,8 +34,9 @@ def test_runner_on_another_host_is_lost_when_its_lease_lapses(runtime: object) -
         created_at=utcnow(),
     )
     backend.create_execution(record)
-    backend.acquire_lease(record.exec_id, owner="elsewhere", host="another-host", pid=1,
-                          lease_seconds=1)
+    backend.acquire_lease(
+        record.exec_id, owner="elsewhere", host="another-host", pid=1, lease_seconds=1
+    )
     client = KitaruClient()
     assert client.executions.get(record.exec_id).status.value == "running"
     time.sleep(1.2)
@@ -97,7 +98,8 @@ def test_logging_output_is_captured_per_checkpoint(runtime: object) -> None:
 @pytest.mark.slow
 def test_interactive_terminal_prompts_inline(tmp_path: Path) -> None:
     script = tmp_path / "interactive.py"
-    script.write_text(textwrap.dedent('''
+    script.write_text(
+        textwrap.dedent("""
         from kitaru import flow, wait
 
         @flow
@@ -106,14 +108,24 @@ def test_interactive_terminal_prompts_inline(tmp_path: Path) -> None:
 
         if __name__ == "__main__":
             print("RESULT", ask.run().wait(timeout=60), flush=True)
-    '''))
-    env = dict(os.environ, KITARU_STORE_URL=f"sqlite:///{tmp_path / 'j.db'}",
-               KITARU_ARTIFACT_STORE=str(tmp_path / "a"))
+    """)
+    )
+    env = dict(
+        os.environ,
+        KITARU_STORE_URL=f"sqlite:///{tmp_path / 'j.db'}",
+        KITARU_ARTIFACT_STORE=str(tmp_path / "a"),
+    )
     env.pop("KITARU_NO_PROMPT", None)
     primary, secondary = pty.openpty()
     errors = (tmp_path / "stderr.txt").open("wb")
-    proc = subprocess.Popen([sys.executable, str(script)], stdin=secondary, stdout=secondary,
-                            stderr=errors, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=errors,
+        env=env,
+        close_fds=True,
+    )
     os.close(secondary)
     seen = b""
 
@@ -128,7 +140,7 @@ def test_interactive_terminal_prompts_inline(tmp_path: Path) -> None:
 
     try:
         read_until(b"How many?")
-        os.write(primary, b"lots\n")          # not an int: asked again, nothing stored
+        os.write(primary, b"lots\n")  # not an int: asked again, nothing stored
         read_until(b"does not match")
         os.write(primary, b"21\n")
         read_until(b"RESULT 42")

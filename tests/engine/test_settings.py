@@ -46,8 +46,9 @@ def test_precedence_chain(runtime: object, tmp_path: Path, monkeypatch: pytest.M
     assert spec["flow_defaults"] == {"cache": True, "retries": 2}
 
 
-def test_bad_settings_are_named(runtime: object, monkeypatch: pytest.MonkeyPatch,
-                                tmp_path: Path) -> None:
+def test_bad_settings_are_named(
+    runtime: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("KITARU_CACHE", "maybe")
     with pytest.raises(KitaruUsageError, match="KITARU_CACHE must be a boolean"):
         fb.arithmetic.run(1)
@@ -87,5 +88,6 @@ def test_flow_rounds_are_journaled(runtime: object) -> None:
     rounds = KitaruClient().executions.get(handle.exec_id).attempts
     assert [r.status.value for r in rounds] == ["failed", "failed"]
     assert [r.failure.message for r in rounds if r.failure] == [
-        "RuntimeError: round 1 failed", "RuntimeError: round 2 failed"
+        "RuntimeError: round 1 failed",
+        "RuntimeError: round 2 failed",
     ]

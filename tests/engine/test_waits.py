@@ -91,8 +91,11 @@ def test_lapsed_window_releases_runner_and_input_continues(runtime: object) -> N
     handle = fb.with_wait.run(5, timeout=0.1)
     _until(lambda: _suspended(runtime, handle.exec_id))
     assert runtime.backend.get_execution(handle.exec_id).lease is None  # type: ignore[attr-defined]
-    _until(lambda: not [t for t in threading.enumerate()
-                        if t.name == f"kitaru-flow-{handle.exec_id[:8]}"])
+    _until(
+        lambda: (
+            not [t for t in threading.enumerate() if t.name == f"kitaru-flow-{handle.exec_id[:8]}"]
+        )
+    )
     with pytest.raises(TimeoutError):
         handle.wait(timeout=0.2)
     client.executions.input(handle.exec_id, wait="extra", value=4)

@@ -16,8 +16,13 @@ def test_release_notes_demo(tmp_path: Path) -> None:
     env = dict(os.environ, KITARU_CONFIG_PATH=str(config))
     env.pop("KITARU_STORE_URL", None)
     env.pop("KITARU_ARTIFACT_STORE", None)
-    proc = subprocess.run([sys.executable, str(EXAMPLES / "release_notes.py")], env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "release_notes.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "result: 'PUBLISHED: Draft about v1.0.\\nNotes: Bug fixes'" in proc.stdout
     assert "replay result: 'PUBLISHED: Edited draft about v1.0." in proc.stdout

@@ -24,8 +24,7 @@ def test_imported_kitaru_is_this_checkout() -> None:
     assert Path(kitaru.__file__).resolve().is_relative_to(CORE)
     dist = importlib.metadata.distribution("kitaru")
     assert dist.metadata["Summary"].startswith("Durable execution for Python AI agents")
-    for name in ("kitaru-core", "kitaru-backend-sql", "kitaru-cli", "kitaru-testing",
-                 "kitaru-mcp"):
+    for name in ("kitaru-core", "kitaru-backend-sql", "kitaru-cli", "kitaru-testing", "kitaru-mcp"):
         assert importlib.metadata.version(name) == "0.1.0"
 
 
@@ -35,13 +34,39 @@ def test_public_surface() -> None:
         for name in module.__all__:
             assert getattr(module, name) is not None, f"{module.__name__}.{name}"
     expected = {
-        "checkpoint", "flow", "wait", "log", "save", "load", "configure", "KitaruClient",
-        "FlowHandle", "KitaruConfig", "ImageSettings", "FailureOrigin", "hookimpl",
-        "KitaruError", "KitaruUsageError", "KitaruWaitValidationError", "KitaruContextError",
-        "KitaruStateError", "KitaruRuntimeError", "KitaruExecutionError", "KitaruUserCodeError",
-        "KitaruDivergenceError", "KitaruBackendError", "KitaruLogRetrievalError",
-        "KitaruFeatureNotAvailableError", "StackInfo", "connect", "create_stack",
-        "current_stack", "delete_stack", "list_stacks", "use_stack", "llm",
+        "checkpoint",
+        "flow",
+        "wait",
+        "log",
+        "save",
+        "load",
+        "configure",
+        "KitaruClient",
+        "FlowHandle",
+        "KitaruConfig",
+        "ImageSettings",
+        "FailureOrigin",
+        "hookimpl",
+        "KitaruError",
+        "KitaruUsageError",
+        "KitaruWaitValidationError",
+        "KitaruContextError",
+        "KitaruStateError",
+        "KitaruRuntimeError",
+        "KitaruExecutionError",
+        "KitaruUserCodeError",
+        "KitaruDivergenceError",
+        "KitaruBackendError",
+        "KitaruLogRetrievalError",
+        "KitaruFeatureNotAvailableError",
+        "StackInfo",
+        "connect",
+        "create_stack",
+        "current_stack",
+        "delete_stack",
+        "list_stacks",
+        "use_stack",
+        "llm",
     }
     assert set(kitaru.__all__) == expected
 
@@ -106,21 +131,45 @@ def test_every_hookspec_has_a_test() -> None:
 
 def test_core_and_typing_tests_pass_mypy_strict() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--warn-unused-ignores",
-         "--cache-dir", str(ROOT / ".venv" / ".mypy_cache"),
-         str(CORE), str(ROOT / "packages" / "kitaru-core" / "typing_tests")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--warn-unused-ignores",
+            "--cache-dir",
+            str(ROOT / ".venv" / ".mypy_cache"),
+            str(CORE),
+            str(ROOT / "packages" / "kitaru-core" / "typing_tests"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+LINTED = [ROOT / "packages", ROOT / "tests", ROOT / "examples", ROOT / "benchmarks"]
 
 
 def test_ruff_lint_is_clean() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--output-format", "concise",
-         str(ROOT / "packages" / "kitaru-core"), str(ROOT / "tests"), str(ROOT / "examples")],
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "ruff", "check", "--output-format", "concise", *map(str, LINTED)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_ruff_format_is_applied() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", *map(str, LINTED)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, "run `ruff format` on:\n" + proc.stdout[-4000:]
 
 
 def test_no_package_imports_another_packages_private_modules() -> None:

@@ -52,9 +52,3 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     yield config
     reset_default_runtime()
     reset_plugin_manager()
-
-
-
-
-
-

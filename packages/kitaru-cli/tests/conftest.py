@@ -48,8 +48,6 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     reset_plugin_manager()
 
 
-
-
 @dataclass
 class Result:
     exit_code: int

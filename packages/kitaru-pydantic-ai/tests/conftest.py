@@ -64,11 +64,3 @@ def _close_main_thread_loop() -> None:
     if not loop.is_running() and not loop.is_closed():
         loop.close()
     asyncio.set_event_loop(None)
-
-
-
-
-
-
-
-

@@ -50,9 +50,7 @@ class DataOps(SqlJournal):
             self._driver_fence(cursor, exec_id, epoch)
             cursor.execute(statement.sql, params)
 
-    def put_artifacts(
-        self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]
-    ) -> None:
+    def put_artifacts(self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]) -> None:
         """Record several artifacts in one transaction (idempotent by id). Fenced."""
         if not artifacts:
             return

@@ -75,12 +75,14 @@ def login_command(
             previous = disconnect()
             current = store_url()
             if out.json:
-                out.emit_item(_item(
-                    action="reset" if previous else "unchanged",
-                    connection=_connection(current),
-                    store_url=mask_url(current),
-                    previous_store_url=mask_url(previous) if previous else None,
-                ))
+                out.emit_item(
+                    _item(
+                        action="reset" if previous else "unchanged",
+                        connection=_connection(current),
+                        store_url=mask_url(current),
+                        previous_store_url=mask_url(previous) if previous else None,
+                    )
+                )
             else:
                 if previous:
                     out.line(f"Forgot the saved journal: {mask_url(previous)}")
@@ -93,8 +95,13 @@ def login_command(
 
         kitaru.connect(url.strip())
         if out.json:
-            out.emit_item(_item(action="connected", connection=_connection(url.strip()),
-                                store_url=mask_url(url.strip())))
+            out.emit_item(
+                _item(
+                    action="connected",
+                    connection=_connection(url.strip()),
+                    store_url=mask_url(url.strip()),
+                )
+            )
         else:
             out.line(f"Connected to journal: {mask_url(url.strip())}")
         _env_warning(out)
@@ -108,12 +115,14 @@ def logout_command(output: OutputOption = "text") -> None:
         previous = disconnect()
         current = store_url()
         if out.json:
-            out.emit_item(_item(
-                logged_out=previous is not None,
-                previous_store_url=mask_url(previous) if previous else None,
-                connection=_connection(current),
-                store_url=mask_url(current),
-            ))
+            out.emit_item(
+                _item(
+                    logged_out=previous is not None,
+                    previous_store_url=mask_url(previous) if previous else None,
+                    connection=_connection(current),
+                    store_url=mask_url(current),
+                )
+            )
         else:
             if previous:
                 out.line(f"Logged out of {mask_url(previous)}")

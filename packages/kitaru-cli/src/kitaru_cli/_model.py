@@ -99,8 +99,10 @@ def list_command(output: OutputOption = "text") -> None:
             out.emit_items([alias_item(a) for a in aliases])
             return
         if not aliases:
-            out.line("No model aliases registered. Add one: kitaru model register ALIAS "
-                     "--model provider/model")
+            out.line(
+                "No model aliases registered. Add one: kitaru model register ALIAS "
+                "--model provider/model"
+            )
             return
         for alias in aliases:
             out.line(alias_line(alias))

@@ -38,9 +38,7 @@ def parse_assignments(args: list[str]) -> dict[str, str]:
     while i < len(args):
         token = args[i]
         if not token.startswith("--") or token == "--":
-            raise usage_error(
-                f"Unexpected argument '{token}': give secret values as --KEY=value."
-            )
+            raise usage_error(f"Unexpected argument '{token}': give secret values as --KEY=value.")
         key, sep, value = token[2:].partition("=")
         if not sep:
             if i + 1 >= len(args) or args[i + 1].startswith("--"):

@@ -121,12 +121,24 @@ def _components(stack: StackInfo) -> list[dict[str, Any]]:
             if stack.type == "local"
             else f"provided by the '{stack.type}' stack type",
         },
-        {"role": "journal", "name": "journal", "backend": _scheme(journal, "sqlite"),
-         "details": mask_url(journal)},
-        {"role": "artifact_store", "name": "artifact store",
-         "backend": _scheme(artifacts, "file"), "details": artifacts},
-        {"role": "log_store", "name": "log store", "backend": log_store.backend,
-         "details": log_details},
+        {
+            "role": "journal",
+            "name": "journal",
+            "backend": _scheme(journal, "sqlite"),
+            "details": mask_url(journal),
+        },
+        {
+            "role": "artifact_store",
+            "name": "artifact store",
+            "backend": _scheme(artifacts, "file"),
+            "details": artifacts,
+        },
+        {
+            "role": "log_store",
+            "name": "log store",
+            "backend": log_store.backend,
+            "details": log_details,
+        },
     ]
 
 
@@ -246,8 +258,9 @@ def delete_command(
     name_or_id: NameOrId,
     recursive: Annotated[
         bool,
-        typer.Option("--recursive", help="Also delete the stack's components (local stacks "
-                     "own none)."),
+        typer.Option(
+            "--recursive", help="Also delete the stack's components (local stacks own none)."
+        ),
     ] = False,
     force: Annotated[
         bool,

@@ -147,8 +147,12 @@ def _collect() -> _Report:
     plugins = report.attempt("plugins", list_plugins)
     if plugins is not None:
         item["plugins"] = [
-            {"name": p.name, "distribution": p.distribution, "version": p.version,
-             "builtin": p.builtin}
+            {
+                "name": p.name,
+                "distribution": p.distribution,
+                "version": p.version,
+                "builtin": p.builtin,
+            }
             for p in plugins
         ]
 

@@ -39,8 +39,17 @@ def __getattr__(name: str) -> Any:
 
 BUILTIN_COMMANDS = frozenset(
     {
-        "init", "login", "logout", "status", "log-store", "stack", "secrets", "model", "run",
-        "executions", "plugins",
+        "init",
+        "login",
+        "logout",
+        "status",
+        "log-store",
+        "stack",
+        "secrets",
+        "model",
+        "run",
+        "executions",
+        "plugins",
     }
 )
 

@@ -68,15 +68,24 @@ def _records(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for resource in post["body"]["resourceLogs"]:
             for scope in resource["scopeLogs"]:
                 for record in scope["logRecords"]:
-                    attrs = {a["key"]: a["value"]["stringValue"] for a in record["attributes"]
-                             if "stringValue" in a["value"]}
-                    out.append({"body": record["body"]["stringValue"],
-                                "severity": record["severityText"], "attrs": attrs})
+                    attrs = {
+                        a["key"]: a["value"]["stringValue"]
+                        for a in record["attributes"]
+                        if "stringValue" in a["value"]
+                    }
+                    out.append(
+                        {
+                            "body": record["body"]["stringValue"],
+                            "severity": record["severityText"],
+                            "attrs": attrs,
+                        }
+                    )
     return out
 
 
-def test_configuration_journey(kitaru_exe: Callable[..., Any], isolated_config: Path,
-                               tmp_path: Path) -> None:
+def test_configuration_journey(
+    kitaru_exe: Callable[..., Any], isolated_config: Path, tmp_path: Path
+) -> None:
     def ok(*args: str) -> Any:
         result = kitaru_exe(*args)
         assert result.exit_code == 0, (args, result.stderr)
@@ -87,18 +96,27 @@ def test_configuration_journey(kitaru_exe: Callable[..., Any], isolated_config: 
     assert ok("stack", "current", "-o", "json").json()["item"]["name"] == "research"
 
     assert ok("secrets", "set", "openai", f"--OPENAI_API_KEY={SECRET}").stdout.startswith(
-        "Created secret: openai")
-    registered = ok("model", "register", "smart", "--model", "openai/gpt-4o", "--secret",
-                    "openai", "-o", "json").json()["item"]
-    assert registered == {"alias": "smart", "model": "openai/gpt-4o", "secret": "openai",
-                          "is_default": True}
+        "Created secret: openai"
+    )
+    registered = ok(
+        "model", "register", "smart", "--model", "openai/gpt-4o", "--secret", "openai", "-o", "json"
+    ).json()["item"]
+    assert registered == {
+        "alias": "smart",
+        "model": "openai/gpt-4o",
+        "secret": "openai",
+        "is_default": True,
+    }
     assert ok("model", "list").stdout.strip() == "smart: openai/gpt-4o (secret=openai) [default]"
     shown = ok("secrets", "show", "openai")
     assert SECRET not in shown.stdout + shown.stderr
 
     status = ok("status", "-o", "json").json()["item"]
     assert (status["active_stack"], status["journal_status"], status["store_source"]) == (
-        "research", "ok", "default")
+        "research",
+        "ok",
+        "default",
+    )
     assert status["plugins"][-1]["name"] == "sql"
     assert SECRET not in json.dumps(status)
 
@@ -110,25 +128,28 @@ def test_configuration_journey(kitaru_exe: Callable[..., Any], isolated_config: 
     assert missing.exit_code == 1 and missing.error()["type"] == "NotFoundError"
     assert ok("logout").stdout.splitlines()[0] == f"Logged out of {team}"
     assert ok("secrets", "show", "openai", "-o", "json").json()["item"]["keys"] == [
-        "OPENAI_API_KEY"]
+        "OPENAI_API_KEY"
+    ]
 
     project = tmp_path / "project"
     project.mkdir()
     assert ok("init", str(project), "-o", "json").json()["item"]["repository_directory"] == str(
-        project / ".kitaru")
+        project / ".kitaru"
+    )
     assert kitaru_exe("init", str(project)).exit_code == 1
 
 
-def test_runtime_logs_are_exported_over_otlp(kitaru_exe: Callable[..., Any], tmp_path: Path,
-                                             collector: ThreadingHTTPServer) -> None:
+def test_runtime_logs_are_exported_over_otlp(
+    kitaru_exe: Callable[..., Any], tmp_path: Path, collector: ThreadingHTTPServer
+) -> None:
     (tmp_path / "flows.py").write_text(FLOWS)
     endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
-    configured = kitaru_exe("log-store", "set", "otlp", "--endpoint", endpoint, "--api-key",
-                            API_KEY)
+    configured = kitaru_exe(
+        "log-store", "set", "otlp", "--endpoint", endpoint, "--api-key", API_KEY
+    )
     assert configured.exit_code == 0, configured.stderr
     assert API_KEY not in configured.stdout + configured.stderr
-    run = kitaru_exe("run", "flows.py:hello", "--args", '{"name": "ada"}', "--wait", "-o",
-                     "json")
+    run = kitaru_exe("run", "flows.py:hello", "--args", '{"name": "ada"}', "--wait", "-o", "json")
     assert run.exit_code == 0, run.stderr
     exec_id = json.loads(run.stdout.splitlines()[-1])["item"]["exec_id"]
     posts: list[dict[str, Any]] = collector.posts  # type: ignore[attr-defined]
@@ -137,8 +158,12 @@ def test_runtime_logs_are_exported_over_otlp(kitaru_exe: Callable[..., Any], tmp
         time.sleep(0.05)
     records = _records(posts)
     assert [r["body"] for r in records] == ["hello ada", "second line"]
-    assert records[0]["attrs"] == {"kitaru.exec_id": exec_id, "kitaru.source": "step",
-                                   "kitaru.checkpoint": "greet", "kitaru.stream": "stdout"}
+    assert records[0]["attrs"] == {
+        "kitaru.exec_id": exec_id,
+        "kitaru.source": "step",
+        "kitaru.checkpoint": "greet",
+        "kitaru.stream": "stdout",
+    }
     assert {p["path"] for p in posts} == {"/v1/logs"}
     assert {p["authorization"] for p in posts} == {f"Bearer {API_KEY}"}
     logs = kitaru_exe("executions", "logs", exec_id)

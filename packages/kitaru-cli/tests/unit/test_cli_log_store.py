@@ -35,12 +35,20 @@ def test_default_set_show_reset(cli, isolated_config: Path) -> None:
         "  Active stack: default (keeps logs in the journal)",
         "Runtime logs are kept in the journal only.",
     ]
-    assert cli("log-store", "show", "-o", "json").json() == {"command": "log-store.show", "item": {
-        "backend": "journal", "api_key_configured": False, "source": "default",
-        "active_stack_name": "default", "active_stack_backend": "journal"}}
+    assert cli("log-store", "show", "-o", "json").json() == {
+        "command": "log-store.show",
+        "item": {
+            "backend": "journal",
+            "api_key_configured": False,
+            "source": "default",
+            "active_stack_name": "default",
+            "active_stack_backend": "journal",
+        },
+    }
 
-    result = cli("log-store", "set", "otlp", "--endpoint", "http://127.0.0.1:4318/",
-                 "--api-key", KEY)
+    result = cli(
+        "log-store", "set", "otlp", "--endpoint", "http://127.0.0.1:4318/", "--api-key", KEY
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
         "Log store",
@@ -50,16 +58,25 @@ def test_default_set_show_reset(cli, isolated_config: Path) -> None:
         "  API key: ***",
         "  Source: global user config",
         "  Active stack: default (keeps logs in the journal)",
-        "Runtime logs are kept in the journal and also exported to "
-        "http://127.0.0.1:4318/v1/logs.",
+        "Runtime logs are kept in the journal and also exported to http://127.0.0.1:4318/v1/logs.",
     ]
     item = cli("log-store", "show", "-o", "json").json()["item"]
-    assert item == {"backend": "otlp", "endpoint": "http://127.0.0.1:4318",
-                    "api_key_configured": True, "source": "global user config",
-                    "export_url": "http://127.0.0.1:4318/v1/logs",
-                    "active_stack_name": "default", "active_stack_backend": "journal"}
-    for args in (["log-store", "show"], ["log-store", "show", "-o", "json"], ["status"],
-                 ["status", "-o", "json"], ["stack", "show", "default", "-o", "json"]):
+    assert item == {
+        "backend": "otlp",
+        "endpoint": "http://127.0.0.1:4318",
+        "api_key_configured": True,
+        "source": "global user config",
+        "export_url": "http://127.0.0.1:4318/v1/logs",
+        "active_stack_name": "default",
+        "active_stack_backend": "journal",
+    }
+    for args in (
+        ["log-store", "show"],
+        ["log-store", "show", "-o", "json"],
+        ["status"],
+        ["status", "-o", "json"],
+        ["stack", "show", "default", "-o", "json"],
+    ):
         out = cli(*args)
         assert KEY not in out.stdout + out.stderr, args
     stored = json.loads((isolated_config / "kitaru.json").read_text())["log_store"]
@@ -76,27 +93,43 @@ def test_default_set_show_reset(cli, isolated_config: Path) -> None:
     ("args", "message"),
     [
         (["otlp"], "`--endpoint` is required: the OTLP/HTTP URL to export logs to."),
-        (["otlp", "--endpoint", "localhost:4318"], "The log store endpoint must be an http:// "
-                                                   "or https:// URL, got 'localhost:4318'."),
-        (["otlp", "--endpoint", "grpc://h:4317"], "The log store endpoint must be an http:// or "
-                                                  "https:// URL, got 'grpc://h:4317'."),
-        (["OTLP", "--endpoint", "http://h"], "Log store backend 'OTLP' is not a valid name: use "
-         "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit."),
-        (["journal", "--endpoint", "http://h"], "'journal' is the default log store and cannot "
-         "be set; run `kitaru log-store reset` (or call reset_log_store()) to go back to it."),
-        (["artifact-store", "--endpoint", "http://h"], "'artifact-store' is the default log "
-         "store and cannot be set; run `kitaru log-store reset` (or call reset_log_store()) to "
-         "go back to it."),
-        (["otlp", "--endpoint", "http://h", "--api-key", " "], "The log store API key must be "
-                                                              "a non-empty single-line string."),
+        (
+            ["otlp", "--endpoint", "localhost:4318"],
+            "The log store endpoint must be an http:// or https:// URL, got 'localhost:4318'.",
+        ),
+        (
+            ["otlp", "--endpoint", "grpc://h:4317"],
+            "The log store endpoint must be an http:// or https:// URL, got 'grpc://h:4317'.",
+        ),
+        (
+            ["OTLP", "--endpoint", "http://h"],
+            "Log store backend 'OTLP' is not a valid name: use "
+            "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit.",
+        ),
+        (
+            ["journal", "--endpoint", "http://h"],
+            "'journal' is the default log store and cannot "
+            "be set; run `kitaru log-store reset` (or call reset_log_store()) to go back to it.",
+        ),
+        (
+            ["artifact-store", "--endpoint", "http://h"],
+            "'artifact-store' is the default log "
+            "store and cannot be set; run `kitaru log-store reset` (or call reset_log_store()) to "
+            "go back to it.",
+        ),
+        (
+            ["otlp", "--endpoint", "http://h", "--api-key", " "],
+            "The log store API key must be a non-empty single-line string.",
+        ),
     ],
 )
-def test_set_rejects_bad_input(cli, isolated_config: Path, args: list[str],
-                               message: str) -> None:
+def test_set_rejects_bad_input(cli, isolated_config: Path, args: list[str], message: str) -> None:
     text = cli("log-store", "set", *args)
     assert (text.exit_code, text.stdout, text.stderr.strip()) == (1, "", f"Error: {message}")
     assert cli("log-store", "set", *args, "-o", "json").error() == {
-        "message": message, "type": "KitaruUsageError"}
+        "message": message,
+        "type": "KitaruUsageError",
+    }
     assert not isolated_config.exists()
 
 
@@ -108,11 +141,19 @@ def test_environment_wins_and_is_validated(cli, monkeypatch: pytest.MonkeyPatch)
     shown = cli("log-store", "show", "-o", "json")
     item = shown.json()["item"]
     assert (item["backend"], item["endpoint"], item["source"], item["api_key_configured"]) == (
-        "datadog", "https://otlp.example.com", "environment", True)
-    assert item["warning"] == ("KITARU_LOG_STORE_BACKEND/ENDPOINT/API_KEY override the log "
-                               "store saved in the user config file (otlp at http://saved:4318).")
-    assert "Warning: KITARU_LOG_STORE_BACKEND/ENDPOINT/API_KEY override" in cli(
-        "log-store", "show").stderr
+        "datadog",
+        "https://otlp.example.com",
+        "environment",
+        True,
+    )
+    assert item["warning"] == (
+        "KITARU_LOG_STORE_BACKEND/ENDPOINT/API_KEY override the log "
+        "store saved in the user config file (otlp at http://saved:4318)."
+    )
+    assert (
+        "Warning: KITARU_LOG_STORE_BACKEND/ENDPOINT/API_KEY override"
+        in cli("log-store", "show").stderr
+    )
     set_again = cli("log-store", "set", "otlp", "--endpoint", "http://other:4318")
     assert "take precedence over this setting" in set_again.stderr
     assert "  Source: environment" in set_again.stdout
@@ -120,9 +161,11 @@ def test_environment_wins_and_is_validated(cli, monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.delenv("KITARU_LOG_STORE_BACKEND")
     error = cli("log-store", "show", "-o", "json").error()
-    assert error == {"message": "KITARU_LOG_STORE_BACKEND is required when "
-                                "KITARU_LOG_STORE_ENDPOINT or KITARU_LOG_STORE_API_KEY is set.",
-                     "type": "KitaruUsageError"}
+    assert error == {
+        "message": "KITARU_LOG_STORE_BACKEND is required when "
+        "KITARU_LOG_STORE_ENDPOINT or KITARU_LOG_STORE_API_KEY is set.",
+        "type": "KitaruUsageError",
+    }
     monkeypatch.setenv("KITARU_LOG_STORE_BACKEND", "artifact-store")
     assert cli("log-store", "show").stderr.strip() == (
         "Error: KITARU_LOG_STORE_ENDPOINT and KITARU_LOG_STORE_API_KEY cannot be used with the "
@@ -130,15 +173,22 @@ def test_environment_wins_and_is_validated(cli, monkeypatch: pytest.MonkeyPatch)
     )
 
 
-def test_writers_keep_the_other_sections(cli, memory_runtime: object,
-                                         isolated_config: Path) -> None:
+def test_writers_keep_the_other_sections(
+    cli, memory_runtime: object, isolated_config: Path
+) -> None:
     cli("stack", "create", "research")
     cli("model", "register", "fast", "--model", "openai/gpt-4o-mini")
     cli("log-store", "set", "otlp", "--endpoint", "http://h:4318")
     cli("login", "sqlite:///" + str(isolated_config.parent / "other.db"))
     data = json.loads((isolated_config / "kitaru.json").read_text())
-    assert set(data) == {"version", "stacks", "active_stack", "model_registry", "log_store",
-                         "connection"}
+    assert set(data) == {
+        "version",
+        "stacks",
+        "active_stack",
+        "model_registry",
+        "log_store",
+        "connection",
+    }
     cli("log-store", "reset")
     cli("logout")
     data = json.loads((isolated_config / "kitaru.json").read_text())

@@ -40,12 +40,20 @@ def test_parse_assignments(args: list[str], expected: dict[str, str]) -> None:
         (["--A"], "Missing value for secret key 'A': use --A=value or --A value."),
         (["--A", "--B=1"], "Missing value for secret key 'A': use --A=value or --A value."),
         (["--A=1", "--A=2"], "Secret key 'A' is given more than once."),
-        (["--1A=x"], "Invalid secret key '1A': keys look like environment variables "
-                     "([A-Za-z_][A-Za-z0-9_]*)."),
-        (["--my-key=x"], "Invalid secret key 'my-key': keys look like environment variables "
-                         "([A-Za-z_][A-Za-z0-9_]*)."),
-        (["--=x"], "Invalid secret key '': keys look like environment variables "
-                   "([A-Za-z_][A-Za-z0-9_]*)."),
+        (
+            ["--1A=x"],
+            "Invalid secret key '1A': keys look like environment variables "
+            "([A-Za-z_][A-Za-z0-9_]*).",
+        ),
+        (
+            ["--my-key=x"],
+            "Invalid secret key 'my-key': keys look like environment variables "
+            "([A-Za-z_][A-Za-z0-9_]*).",
+        ),
+        (
+            ["--=x"],
+            "Invalid secret key '': keys look like environment variables ([A-Za-z_][A-Za-z0-9_]*).",
+        ),
         (["value"], "Unexpected argument 'value': give secret values as --KEY=value."),
         (["-A=1"], "Unexpected argument '-A=1': give secret values as --KEY=value."),
     ],
@@ -68,13 +76,16 @@ def test_set_show_list_delete(cli, memory_runtime: object) -> None:
     updated = cli("secrets", "set", "openai", "-o", "json", "--OPENAI_API_KEY", VALUE).json()
     item = updated["item"]
     assert updated["command"] == "secrets.set"
-    assert (item["name"], item["keys"], item["result"]) == ("openai", ["OPENAI_API_KEY"],
-                                                           "updated")
+    assert (item["name"], item["keys"], item["result"]) == ("openai", ["OPENAI_API_KEY"], "updated")
     assert item["has_missing_values"] is False
     cli("secrets", "set", "anthropic", "--ANTHROPIC_API_KEY=sk-ant-123")
 
-    for args in (["show", "openai"], ["show", "openai", "-o", "json"], ["list"],
-                 ["list", "-o", "json"]):
+    for args in (
+        ["show", "openai"],
+        ["show", "openai", "-o", "json"],
+        ["list"],
+        ["list", "-o", "json"],
+    ):
         result = cli("secrets", *args)
         assert result.exit_code == 0
         assert VALUE not in result.stdout + result.stderr, args
@@ -87,8 +98,7 @@ def test_set_show_list_delete(cli, memory_runtime: object) -> None:
     assert "--show-values" in text.stderr
     revealed = cli("secrets", "show", item["id"], "--show-values", "-o", "json").json()["item"]
     assert revealed["values"] == {"OPENAI_API_KEY": VALUE}
-    assert f"  OPENAI_API_KEY: {VALUE}" in cli("secrets", "show", "openai",
-                                               "--show-values").stdout
+    assert f"  OPENAI_API_KEY: {VALUE}" in cli("secrets", "show", "openai", "--show-values").stdout
 
     listed = cli("secrets", "list", "-o", "json").json()
     assert [s["name"] for s in listed["items"]] == ["anthropic", "openai"]
@@ -111,12 +121,16 @@ def test_empty_list_and_bad_name(cli, memory_runtime: object) -> None:
     assert error["message"].startswith("Invalid secret name 'bad name'")
 
 
-def test_model_register_and_list(cli, memory_runtime: object, isolated_config: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_model_register_and_list(
+    cli, memory_runtime: object, isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KITARU_MODEL_REGISTRY", raising=False)
     assert cli("model", "list").stdout.startswith("No model aliases registered.")
-    assert cli("model", "list", "-o", "json").json() == {"command": "model.list", "items": [],
-                                                         "count": 0}
+    assert cli("model", "list", "-o", "json").json() == {
+        "command": "model.list",
+        "items": [],
+        "count": 0,
+    }
     missing = cli("model", "register", "smart", "--model", "openai/gpt-4o", "--secret", "creds")
     assert missing.exit_code == 1
     assert missing.stderr.strip() == (
@@ -126,16 +140,26 @@ def test_model_register_and_list(cli, memory_runtime: object, isolated_config: P
     cli("secrets", "set", "creds", f"--OPENAI_API_KEY={VALUE}")
     fast = cli("model", "register", "fast", "--model", "openai/gpt-4o-mini")
     assert fast.stdout.strip() == "Registered model alias: fast: openai/gpt-4o-mini [default]"
-    smart = cli("model", "register", "Smart", "--model", "openai/gpt-4o", "--secret", "creds",
-                "-o", "json").json()
-    assert smart == {"command": "model.register", "item": {
-        "alias": "smart", "model": "openai/gpt-4o", "secret": "creds", "is_default": False}}
+    smart = cli(
+        "model", "register", "Smart", "--model", "openai/gpt-4o", "--secret", "creds", "-o", "json"
+    ).json()
+    assert smart == {
+        "command": "model.register",
+        "item": {
+            "alias": "smart",
+            "model": "openai/gpt-4o",
+            "secret": "creds",
+            "is_default": False,
+        },
+    }
     assert cli("model", "list").stdout.splitlines() == [
         "fast: openai/gpt-4o-mini [default]",
         "smart: openai/gpt-4o (secret=creds)",
     ]
-    monkeypatch.setenv("KITARU_MODEL_REGISTRY", json.dumps(
-        {"aliases": {"shipped": {"model": "anthropic/claude-x"}}, "default": "shipped"}))
+    monkeypatch.setenv(
+        "KITARU_MODEL_REGISTRY",
+        json.dumps({"aliases": {"shipped": {"model": "anthropic/claude-x"}}, "default": "shipped"}),
+    )
     items = cli("model", "list", "-o", "json").json()["items"]
     assert items == [
         {"alias": "fast", "model": "openai/gpt-4o-mini", "is_default": False},
@@ -151,12 +175,19 @@ def test_model_register_and_list(cli, memory_runtime: object, isolated_config: P
     ("args", "message"),
     [
         (["register", "fast"], "`--model` is required: the model as provider/model."),
-        (["register", "fast", "--model", "gpt-4o"], "Model 'gpt-4o' must be written as "
-                                                    "provider/model."),
-        (["register", "bad alias!", "--model", "openai/x"], "Invalid model alias 'bad alias!': "
-         "use lower-case letters, digits, '_' and '-', starting with a letter or digit."),
-        (["register", "fast", "--model", "openai/x", "--secret", " "], "`--secret` must name "
-                                                                        "a secret."),
+        (
+            ["register", "fast", "--model", "gpt-4o"],
+            "Model 'gpt-4o' must be written as provider/model.",
+        ),
+        (
+            ["register", "bad alias!", "--model", "openai/x"],
+            "Invalid model alias 'bad alias!': "
+            "use lower-case letters, digits, '_' and '-', starting with a letter or digit.",
+        ),
+        (
+            ["register", "fast", "--model", "openai/x", "--secret", " "],
+            "`--secret` must name a secret.",
+        ),
     ],
 )
 def test_model_bad_input(cli, args: list[str], message: str) -> None:
@@ -165,8 +196,9 @@ def test_model_bad_input(cli, args: list[str], message: str) -> None:
     assert result.error()["message"] == message
 
 
-def test_model_list_with_a_corrupt_config_file(cli, isolated_config: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_model_list_with_a_corrupt_config_file(
+    cli, isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     isolated_config.mkdir(parents=True)
     (isolated_config / "kitaru.json").write_text("[")
     monkeypatch.setenv("KITARU_MODEL_REGISTRY", '{"aliases": {"env": {"model": "openai/x"}}}')

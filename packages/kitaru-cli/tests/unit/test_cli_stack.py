@@ -26,13 +26,24 @@ def test_list_and_current_on_a_fresh_config(cli, isolated_config: Path) -> None:
     data = cli("stack", "list", "-o", "json").json()
     assert data == {
         "command": "stack.list",
-        "items": [{"id": "default", "name": "default", "is_active": True, "type": "local",
-                   "is_managed": False, "labels": {}}],
+        "items": [
+            {
+                "id": "default",
+                "name": "default",
+                "is_active": True,
+                "type": "local",
+                "is_managed": False,
+                "labels": {},
+            }
+        ],
         "count": 1,
     }
     current = cli("stack", "current")
     assert current.stdout.splitlines()[:4] == [
-        "Active stack", "  Name: default", "  ID: default", "  Type: local"
+        "Active stack",
+        "  Name: default",
+        "  ID: default",
+        "  Type: local",
     ]
     assert cli("stack", "current", "-o", "json").json()["item"]["name"] == "default"
     assert not isolated_config.exists()  # reading stacks writes nothing
@@ -51,13 +62,21 @@ def test_create_use_show_delete(cli, memory_runtime: object, isolated_config: Pa
     assert quiet["command"] == "stack.create"
     item = quiet["item"]
     assert (item["name"], item["is_active"], item["type"], item["is_managed"]) == (
-        "spare", False, "local", True)
+        "spare",
+        False,
+        "local",
+        True,
+    )
     assert (item["previous_active_stack"], item["stack_type"]) == ("research", "local")
     assert "Active stack" not in cli("stack", "create", "third", "--no-activate").stdout
 
     listed = cli("stack", "list", "-o", "json").json()
     assert [(s["name"], s["is_active"]) for s in listed["items"]] == [
-        ("default", False), ("research", True), ("spare", False), ("third", False)]
+        ("default", False),
+        ("research", True),
+        ("spare", False),
+        ("third", False),
+    ]
 
     used = cli("stack", "use", "spare")
     assert used.stdout.strip() == "Active stack: research → spare"
@@ -80,9 +99,15 @@ def test_create_use_show_delete(cli, memory_runtime: object, isolated_config: Pa
     deleted = cli("stack", "delete", "spare", "--force")
     assert deleted.stdout.splitlines() == ["Deleted stack: spare", "Active stack: spare → default"]
     gone = cli("stack", "delete", "third", "--recursive", "-o", "json").json()
-    assert gone == {"command": "stack.delete", "item": {
-        "deleted_stack": "third", "components_deleted": [], "new_active_stack": "default",
-        "recursive": True}}
+    assert gone == {
+        "command": "stack.delete",
+        "item": {
+            "deleted_stack": "third",
+            "components_deleted": [],
+            "new_active_stack": "default",
+            "recursive": True,
+        },
+    }
     stored = json.loads((isolated_config / "kitaru.json").read_text())
     assert sorted(stored["stacks"]) == ["research"]
 
@@ -91,14 +116,23 @@ def test_create_use_show_delete(cli, memory_runtime: object, isolated_config: Pa
     ("args", "message"),
     [
         (["create"], "A stack name is required: kitaru stack create NAME."),
-        (["create", "x", "--label", "novalue"], "`--label` must look like KEY=VALUE, got "
-                                                "'novalue'."),
-        (["create", "x", "--label", "a=1", "--label", "a=2"], "`--label` 'a' is given more "
-                                                             "than once."),
-        (["create", "k8s", "--type", "kubernetes"], "Stack type 'kubernetes' is not installed. "
-                                                    "Installed stack types: local."),
-        (["create", "bad name"], "Invalid stack name 'bad name': use letters, digits, '_', '-' "
-                                 "and '.', starting with a letter or digit."),
+        (
+            ["create", "x", "--label", "novalue"],
+            "`--label` must look like KEY=VALUE, got 'novalue'.",
+        ),
+        (
+            ["create", "x", "--label", "a=1", "--label", "a=2"],
+            "`--label` 'a' is given more than once.",
+        ),
+        (
+            ["create", "k8s", "--type", "kubernetes"],
+            "Stack type 'kubernetes' is not installed. Installed stack types: local.",
+        ),
+        (
+            ["create", "bad name"],
+            "Invalid stack name 'bad name': use letters, digits, '_', '-' "
+            "and '.', starting with a letter or digit.",
+        ),
         (["use", "nope"], "Unknown stack 'nope'. Available stacks: default."),
         (["show", "nope"], "Unknown stack 'nope'. Available stacks: default."),
         (["delete", "default", "--force"], "The built-in 'default' stack cannot be deleted."),
@@ -116,12 +150,12 @@ def test_bad_input(cli, memory_runtime: object, args: list[str], message: str) -
 def test_existing_name_is_a_state_error(cli, memory_runtime: object) -> None:
     cli("stack", "create", "dup")
     error = cli("stack", "create", "dup", "-o", "json").error()
-    assert error == {"message": "A stack named 'dup' already exists.",
-                     "type": "KitaruStateError"}
+    assert error == {"message": "A stack named 'dup' already exists.", "type": "KitaruStateError"}
 
 
-def test_corrupt_config_file_is_reported_and_recovered(cli, memory_runtime: object,
-                                                       isolated_config: Path) -> None:
+def test_corrupt_config_file_is_reported_and_recovered(
+    cli, memory_runtime: object, isolated_config: Path
+) -> None:
     isolated_config.mkdir(parents=True)
     file = isolated_config / "kitaru.json"
     file.write_text("{not json")

@@ -28,14 +28,16 @@ def test_masking_rules() -> None:
     for name in ("X_TOKEN", "my_secret", "DB_PASSWORD", "GCP_CREDENTIALS", "AUTH_HEADER"):
         assert mask_env_value(name, "abc") == "***"
     assert mask_env_value("KITARU_STORE_URL", "postgresql+psycopg://u:pw@db:5432/k") == (
-        "postgresql+psycopg://u:***@db:5432/k")
+        "postgresql+psycopg://u:***@db:5432/k"
+    )
     assert mask_env_value("KITARU_CONFIG_PATH", "/x/y") == "/x/y"
     assert mask_url("sqlite:////tmp/k.db") == "sqlite:////tmp/k.db"
     assert mask_url("http://[::1]:80/x") == "http://[::1]:80/x"
 
 
-def test_status_on_a_fresh_config(cli, isolated_config: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_on_a_fresh_config(
+    cli, isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", LONG_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "tiny")
     monkeypatch.setenv("KITARU_LOG_STORE_API_KEY", "log-key-0123456789")
@@ -72,25 +74,35 @@ def test_status_on_a_fresh_config(cli, isolated_config: Path,
 
     item = cli("status", "-o", "json").json()["item"]
     assert (item["connection"], item["store_url"], item["journal_status"]) == (
-        "local database", f"sqlite:///{db}", "not_created")
-    assert item["log_store"] == {"backend": "otlp", "endpoint": "http://collector:4318",
-                                 "api_key_configured": True, "source": "environment",
-                                 "export_url": "http://collector:4318/v1/logs"}
+        "local database",
+        f"sqlite:///{db}",
+        "not_created",
+    )
+    assert item["log_store"] == {
+        "backend": "otlp",
+        "endpoint": "http://collector:4318",
+        "api_key_configured": True,
+        "source": "environment",
+        "export_url": "http://collector:4318/v1/logs",
+    }
     assert [p["name"] for p in item["plugins"]] == ["kitaru.builtin", "sql"]
     assert item["environment"]["OPENAI_API_KEY"] == "sk-p***"
     assert "errors" not in item
 
 
-def test_status_reports_what_it_cannot_open(cli, isolated_config: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_reports_what_it_cannot_open(
+    cli, isolated_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = tmp_path / "broken.db"
     broken.write_text("this is not a database")
     monkeypatch.setenv("KITARU_STORE_URL", f"sqlite:///{broken}")
     text = cli("status")
     assert text.exit_code == 0
     assert "  Journal source: environment (KITARU_STORE_URL)" in text.stdout
-    assert (f"  Journal status: error: The journal at sqlite:///{broken} failed: DatabaseError: "
-            "file is not a database") in text.stdout
+    assert (
+        f"  Journal status: error: The journal at sqlite:///{broken} failed: DatabaseError: "
+        "file is not a database"
+    ) in text.stdout
     item = cli("status", "-o", "json").json()["item"]
     assert item["journal_status"] == "error"
     assert item["errors"][0]["part"] == "journal"
@@ -119,7 +131,10 @@ def test_status_with_an_existing_journal(cli, isolated_config: Path, tmp_path: P
     assert login.stdout.strip() == f"Connected to journal: sqlite:///{other}"
     item = cli("status", "-o", "json").json()["item"]
     assert (item["store_url"], item["store_source"], item["journal_status"]) == (
-        f"sqlite:///{other}", "kitaru login", "ok")
+        f"sqlite:///{other}",
+        "kitaru login",
+        "ok",
+    )
 
 
 def test_init(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,9 +147,10 @@ def test_init(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     assert (project / ".kitaru").is_dir()
     again = cli("init", str(project), "-o", "json")
-    assert again.error() == {"message": f"{project} is already a Kitaru project "
-                                        f"({project / '.kitaru'} exists).",
-                             "type": "KitaruUsageError"}
+    assert again.error() == {
+        "message": f"{project} is already a Kitaru project ({project / '.kitaru'} exists).",
+        "type": "KitaruUsageError",
+    }
     missing = cli("init", str(tmp_path / "nope"))
     assert missing.stderr.strip() == f"Error: '{tmp_path / 'nope'}' is not a directory."
     (tmp_path / "file.txt").write_text("x")
@@ -142,12 +158,15 @@ def test_init(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     here = tmp_path / "here"
     here.mkdir()
     monkeypatch.chdir(here)
-    assert cli("init", "-o", "json").json() == {"command": "init", "item": {
-        "path": str(here), "repository_directory": str(here / ".kitaru")}}
+    assert cli("init", "-o", "json").json() == {
+        "command": "init",
+        "item": {"path": str(here), "repository_directory": str(here / ".kitaru")},
+    }
 
 
-def test_login_and_logout(cli, isolated_config: Path, tmp_path: Path,
-                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_login_and_logout(
+    cli, isolated_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     default = f"sqlite:///{isolated_config / 'kitaru.db'}"
     other = f"sqlite:///{tmp_path / 'team.db'}"
     assert cli("logout").stdout.splitlines() == [
@@ -155,27 +174,35 @@ def test_login_and_logout(cli, isolated_config: Path, tmp_path: Path,
         f"Using the embedded default journal: {default}",
     ]
     connected = cli("login", other, "-o", "json").json()
-    assert connected == {"command": "login", "item": {
-        "action": "connected", "connection": "local database", "store_url": other}}
+    assert connected == {
+        "command": "login",
+        "item": {"action": "connected", "connection": "local database", "store_url": other},
+    }
     saved = json.loads((isolated_config / "kitaru.json").read_text())
     assert saved["connection"] == {"store_url": other}
     reset = cli("login", "-o", "json").json()["item"]
-    assert reset == {"action": "reset", "connection": "local database", "store_url": default,
-                     "previous_store_url": other}
+    assert reset == {
+        "action": "reset",
+        "connection": "local database",
+        "store_url": default,
+        "previous_store_url": other,
+    }
     assert cli("login", "-o", "json").json()["item"]["action"] == "unchanged"
 
     cli("login", other)
     out = cli("logout")
-    assert out.stdout.splitlines() == [f"Logged out of {other}",
-                                       f"Using the embedded default journal: {default}"]
+    assert out.stdout.splitlines() == [
+        f"Logged out of {other}",
+        f"Using the embedded default journal: {default}",
+    ]
     again = cli("logout", "-o", "json").json()["item"]
     assert again == {"logged_out": False, "connection": "local database", "store_url": default}
 
     server = cli("login", "https://kitaru.example.com", "-o", "json")
     assert server.error() == {
         "message": "Connecting to a Kitaru server (https://kitaru.example.com) is not available "
-                   "yet. Connect to a journal URL instead (sqlite:///... or "
-                   "postgresql+psycopg://...).",
+        "yet. Connect to a journal URL instead (sqlite:///... or "
+        "postgresql+psycopg://...).",
         "type": "KitaruFeatureNotAvailableError",
     }
     bad = cli("login", "nope://x")
@@ -191,8 +218,7 @@ def test_login_and_logout(cli, isolated_config: Path, tmp_path: Path,
 
 def test_new_commands_are_listed_and_their_help_imports_no_core(cli) -> None:
     help_text = cli("--help").stdout
-    for command in ("init", "login", "logout", "status", "log-store", "stack", "secrets",
-                    "model"):
+    for command in ("init", "login", "logout", "status", "log-store", "stack", "secrets", "model"):
         assert command in help_text
     code = (
         "import sys; from kitaru_cli.app import main\n"

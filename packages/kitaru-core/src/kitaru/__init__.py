@@ -101,16 +101,34 @@ _HOMES = {
     "wait": "kitaru._wait",
     "KitaruClient": "kitaru.client",
     "hookimpl": "kitaru.plugins",
-    **{name: "kitaru.errors" for name in __all__ if name.startswith("Kitaru") and
-       name.endswith("Error")},
+    **{
+        name: "kitaru.errors"
+        for name in __all__
+        if name.startswith("Kitaru") and name.endswith("Error")
+    },
     "FailureOrigin": "kitaru.errors",
 }
 
 #: Names defined in private modules whose ``__module__`` reads ``kitaru`` (repr, help, docs).
 _SHOWN_AS_KITARU = frozenset(
-    {"checkpoint", "configure", "connect", "flow", "load", "log", "save", "wait", "FlowHandle",
-     "KitaruConfig", "create_stack", "current_stack", "delete_stack", "list_stacks",
-     "use_stack", "llm"}
+    {
+        "checkpoint",
+        "configure",
+        "connect",
+        "flow",
+        "load",
+        "log",
+        "save",
+        "wait",
+        "FlowHandle",
+        "KitaruConfig",
+        "create_stack",
+        "current_stack",
+        "delete_stack",
+        "list_stacks",
+        "use_stack",
+        "llm",
+    }
 )
 
 

@@ -137,8 +137,7 @@ class Checkpoint(Generic[P, R]):
         if runtime is not None:
             if not isinstance(runtime, str) or runtime.strip().lower() not in _RUNTIMES:
                 raise KitaruUsageError(
-                    f"Unsupported checkpoint runtime {runtime!r}. Expected 'inline' or "
-                    "'isolated'."
+                    f"Unsupported checkpoint runtime {runtime!r}. Expected 'inline' or 'isolated'."
                 )
             runtime = runtime.strip().lower()
         if cache is not None and not isinstance(cache, bool):
@@ -280,8 +279,9 @@ def _assign(ctx: FlowContext, name: str, explicit_id: Any) -> tuple[str, int]:
     with ctx.lock:
         if explicit_id is not None:
             if not isinstance(explicit_id, str) or not explicit_id.strip():
-                raise KitaruUsageError(f"Checkpoint id= must be a non-empty string, got "
-                                       f"{explicit_id!r}.")
+                raise KitaruUsageError(
+                    f"Checkpoint id= must be a non-empty string, got {explicit_id!r}."
+                )
             invocation_id = explicit_id.strip()
             if invocation_id in ctx.live:
                 raise KitaruUsageError(
@@ -376,8 +376,13 @@ def _check_boundary(ctx: FlowContext) -> None:
         raise Cancelled("Cancelled by request.")
 
 
-def _commit(ctx: FlowContext, call: CallRecord, attempts: list[AttemptRecord],
-            artifact: ArtifactRecord | None, saved: list[ArtifactRecord] | None = None) -> None:
+def _commit(
+    ctx: FlowContext,
+    call: CallRecord,
+    attempts: list[AttemptRecord],
+    artifact: ArtifactRecord | None,
+    saved: list[ArtifactRecord] | None = None,
+) -> None:
     from kitaru._signals import Cancelled
 
     try:
@@ -474,15 +479,25 @@ def _execute(
         source_exec = plan.get("source_exec_id")
         if invocation_id in plan.get("overrides", {}):
             return _reuse(  # type: ignore[no-any-return]
-                cp, ctx, invocation_id, seq,
+                cp,
+                ctx,
+                invocation_id,
+                seq,
                 payload=payload_from_json(plan["overrides"][invocation_id]),
-                cached_from=None, overridden=True, parents=parents,
+                cached_from=None,
+                overridden=True,
+                parents=parents,
             )
         if invocation_id in plan.get("reuse", {}):
             return _reuse(  # type: ignore[no-any-return]
-                cp, ctx, invocation_id, seq,
+                cp,
+                ctx,
+                invocation_id,
+                seq,
                 payload=backend.get_artifact(plan["reuse"][invocation_id]).payload,
-                cached_from=f"{source_exec}/{invocation_id}", overridden=False, parents=parents,
+                cached_from=f"{source_exec}/{invocation_id}",
+                overridden=False,
+                parents=parents,
             )
 
     cache_key = _cache_key(cp, ctx, invocation_id, args, kwargs)
@@ -491,10 +506,14 @@ def _execute(
         if hit is not None and hit.output_artifact_id is not None:
             try:
                 return _reuse(  # type: ignore[no-any-return]
-                    cp, ctx, invocation_id, seq,
+                    cp,
+                    ctx,
+                    invocation_id,
+                    seq,
                     payload=backend.get_artifact(hit.output_artifact_id).payload,
                     cached_from=f"{hit.exec_id}/{hit.invocation_id}",
-                    overridden=False, parents=parents,
+                    overridden=False,
+                    parents=parents,
                 )
             except (KitaruRuntimeError, LookupError):
                 pass  # the cached output is unreadable here: run live instead
@@ -521,11 +540,21 @@ def _run_live(
         call_id = str(uuid.uuid4())
         started = utcnow()
         scope = CheckpointScope(
-            flow=ctx, name=cp.name, invocation_id=invocation_id, call_id=call_id,
-            metadata=metadata, allows_waits=cp.allows_waits, pending_artifacts=saved,
+            flow=ctx,
+            name=cp.name,
+            invocation_id=invocation_id,
+            call_id=call_id,
+            metadata=metadata,
+            allows_waits=cp.allows_waits,
+            pending_artifacts=saved,
         )
-        sink = _logcapture.LogSink(backend, ctx.exec_id, invocation_id=invocation_id,
-                                   source="step", exporter=ctx.log_exporter)
+        sink = _logcapture.LogSink(
+            backend,
+            ctx.exec_id,
+            invocation_id=invocation_id,
+            source="step",
+            exporter=ctx.log_exporter,
+        )
         cp_token = _checkpoint_ctx.set(scope)
         sink_token = _logcapture.set_sink(sink)
         failure = None
@@ -558,36 +587,66 @@ def _run_live(
                 failure = failure_from(exc, origin=FailureOrigin.RUNTIME)
         ended = utcnow()
         if error is None and payload is not None:
-            attempts.append(AttemptRecord(
-                exec_id=ctx.exec_id, attempt_id=call_id, invocation_id=invocation_id,
-                number=number, state=CallState.COMPLETED, started_at=started, ended_at=ended,
-            ))
+            attempts.append(
+                AttemptRecord(
+                    exec_id=ctx.exec_id,
+                    attempt_id=call_id,
+                    invocation_id=invocation_id,
+                    number=number,
+                    state=CallState.COMPLETED,
+                    started_at=started,
+                    ended_at=ended,
+                )
+            )
             artifact = _output_artifact(ctx, invocation_id, payload)
             call = CallRecord(
-                exec_id=ctx.exec_id, invocation_id=invocation_id, seq=seq, name=cp.name,
-                call_id=call_id, checkpoint_type=cp.checkpoint_type, state=CallState.COMPLETED,
-                started_at=first_started, ended_at=ended,
-                output_artifact_id=artifact.artifact_id, cache_key=cache_key,
-                metadata=dict(metadata), parent_invocation_ids=tuple(parents),
+                exec_id=ctx.exec_id,
+                invocation_id=invocation_id,
+                seq=seq,
+                name=cp.name,
+                call_id=call_id,
+                checkpoint_type=cp.checkpoint_type,
+                state=CallState.COMPLETED,
+                started_at=first_started,
+                ended_at=ended,
+                output_artifact_id=artifact.artifact_id,
+                cache_key=cache_key,
+                metadata=dict(metadata),
+                parent_invocation_ids=tuple(parents),
             )
             _commit(ctx, call, attempts, artifact, saved)
             return value
         assert error is not None and failure is not None
-        attempts.append(AttemptRecord(
-            exec_id=ctx.exec_id, attempt_id=call_id, invocation_id=invocation_id,
-            number=number, state=CallState.FAILED, started_at=started, ended_at=ended,
-            failure=failure,
-        ))
+        attempts.append(
+            AttemptRecord(
+                exec_id=ctx.exec_id,
+                attempt_id=call_id,
+                invocation_id=invocation_id,
+                number=number,
+                state=CallState.FAILED,
+                started_at=started,
+                ended_at=ended,
+                failure=failure,
+            )
+        )
         retryable = failure.origin is FailureOrigin.USER_CODE and number < total
         if retryable:
             _check_boundary(ctx)
             time.sleep(cp.retry_delay * (cp.backoff ** (number - 1)))
             continue
         call = CallRecord(
-            exec_id=ctx.exec_id, invocation_id=invocation_id, seq=seq, name=cp.name,
-            call_id=call_id, checkpoint_type=cp.checkpoint_type, state=CallState.FAILED,
-            started_at=first_started, ended_at=ended, failure=failure,
-            metadata=dict(metadata), parent_invocation_ids=tuple(parents),
+            exec_id=ctx.exec_id,
+            invocation_id=invocation_id,
+            seq=seq,
+            name=cp.name,
+            call_id=call_id,
+            checkpoint_type=cp.checkpoint_type,
+            state=CallState.FAILED,
+            started_at=first_started,
+            ended_at=ended,
+            failure=failure,
+            metadata=dict(metadata),
+            parent_invocation_ids=tuple(parents),
         )
         _commit(ctx, call, attempts, None, saved)
         raise error
@@ -646,8 +705,13 @@ def checkpoint(
                 "regular function and run async code inside it with asyncio.run(...)."
             )
         return Checkpoint(
-            f, retries=retries, retry_delay=retry_delay, backoff=backoff, type=type,
-            runtime=runtime, cache=cache,
+            f,
+            retries=retries,
+            retry_delay=retry_delay,
+            backoff=backoff,
+            type=type,
+            runtime=runtime,
+            cache=cache,
         )
 
     if func is not None:

@@ -223,9 +223,7 @@ def _image_mapping(value: Any) -> dict[str, Any]:
     return coerce_image(value)
 
 
-def resolve_settings(
-    *, decorator: ExecutionSettings, call: ExecutionSettings
-) -> ExecutionSettings:
+def resolve_settings(*, decorator: ExecutionSettings, call: ExecutionSettings) -> ExecutionSettings:
     """Apply the precedence chain and return fully resolved settings."""
     from kitaru._stacks import active_stack_name
 
@@ -269,8 +267,10 @@ def configure(
         changes["retries"] = None if retries is None else validate_retries(retries, what="Flow")
     if image is not _UNSET:
         changes["image"] = None if image is None else _image_mapping(image)
-    if project is not _UNSET and project is not None and (
-        not isinstance(project, str) or not project.strip()
+    if (
+        project is not _UNSET
+        and project is not None
+        and (not isinstance(project, str) or not project.strip())
     ):
         raise KitaruUsageError("project must be a non-empty string.")
     new_layer = replace(layer, **changes)

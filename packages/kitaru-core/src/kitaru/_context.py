@@ -101,8 +101,11 @@ class FlowContext:
         with self.lock:
             existing = self.recorded.get(call.invocation_id)
             # A completed record is never replaced by a failed attempt of the same call.
-            if existing is None or existing.state is not CallState.COMPLETED \
-                    or call.state is CallState.COMPLETED:
+            if (
+                existing is None
+                or existing.state is not CallState.COMPLETED
+                or call.state is CallState.COMPLETED
+            ):
                 self.recorded[call.invocation_id] = call
                 self.recorded_by_seq[call.seq] = call
 

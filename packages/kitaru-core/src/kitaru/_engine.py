@@ -103,8 +103,9 @@ def _inputs(ctx: FlowContext) -> tuple[tuple[Any, ...], dict[str, Any]]:
 def _drive(ctx: FlowContext, flow: Flow[..., Any], *, retries: int) -> ExecutionState | None:
     backend = ctx.runtime.backend
     _logcapture.install()
-    runner_sink = _logcapture.LogSink(backend, ctx.exec_id, invocation_id=None, source="runner",
-                                      exporter=ctx.log_exporter)
+    runner_sink = _logcapture.LogSink(
+        backend, ctx.exec_id, invocation_id=None, source="runner", exporter=ctx.log_exporter
+    )
     round_number = 0
     while True:
         round_number += 1
@@ -133,8 +134,9 @@ def _drive(ctx: FlowContext, flow: Flow[..., Any], *, retries: int) -> Execution
                 if ctx.cancel_requested.is_set() or backend.heartbeat(
                     ctx.exec_id, ctx.epoch, lease_seconds=ctx.runtime.lease_seconds
                 ):
-                    return _finish(ctx, ExecutionState.CANCELLED,
-                                   status_reason="Cancelled by request.")
+                    return _finish(
+                        ctx, ExecutionState.CANCELLED, status_reason="Cancelled by request."
+                    )
                 if backend.suspend(ctx.exec_id, ctx.epoch):
                     return ExecutionState.WAITING
             except FencingError:
@@ -153,8 +155,9 @@ def _drive(ctx: FlowContext, flow: Flow[..., Any], *, retries: int) -> Execution
                 exception_type="kitaru.errors.KitaruDivergenceError",
                 origin=FailureOrigin.DIVERGENCE,
             )
-            return _finish(ctx, ExecutionState.FAILED, failure=failure,
-                           status_reason=signal.message)
+            return _finish(
+                ctx, ExecutionState.FAILED, failure=failure, status_reason=signal.message
+            )
         except Exception as exc:
             _drain(ctx)
             failure = failure_from(exc)
@@ -162,11 +165,13 @@ def _drive(ctx: FlowContext, flow: Flow[..., Any], *, retries: int) -> Execution
                 _journal_round(ctx, round_number, failure)
                 time.sleep(min(0.5 * round_number, 5.0))
                 if ctx.cancel_requested.is_set():
-                    return _finish(ctx, ExecutionState.CANCELLED,
-                                   status_reason="Cancelled by request.")
+                    return _finish(
+                        ctx, ExecutionState.CANCELLED, status_reason="Cancelled by request."
+                    )
                 continue
-            return _finish(ctx, ExecutionState.FAILED, failure=failure,
-                           status_reason=failure.message)
+            return _finish(
+                ctx, ExecutionState.FAILED, failure=failure, status_reason=failure.message
+            )
 
 
 def _await_futures(ctx: FlowContext) -> None:
@@ -223,9 +228,12 @@ def _finish_completed(ctx: FlowContext, result: Any) -> ExecutionState | None:
     try:
         payload = ctx.runtime.encode(result)
     except Exception as exc:
-        return _finish(ctx, ExecutionState.FAILED,
-                       failure=failure_from(exc, origin=FailureOrigin.RUNTIME),
-                       status_reason=f"The flow's return value cannot be stored: {exc}")
+        return _finish(
+            ctx,
+            ExecutionState.FAILED,
+            failure=failure_from(exc, origin=FailureOrigin.RUNTIME),
+            status_reason=f"The flow's return value cannot be stored: {exc}",
+        )
     artifact = ArtifactRecord(
         artifact_id=str(uuid.uuid4()),
         exec_id=ctx.exec_id,

@@ -11,8 +11,10 @@ from kitaru.errors import FailureOrigin, KitaruRuntimeError
 
 def failure_from(exc: BaseException, *, origin: FailureOrigin | None = None) -> FailureRecord:
     if origin is None:
-        origin = FailureOrigin.RUNTIME if isinstance(exc, KitaruRuntimeError) else (
-            FailureOrigin.USER_CODE
+        origin = (
+            FailureOrigin.RUNTIME
+            if isinstance(exc, KitaruRuntimeError)
+            else (FailureOrigin.USER_CODE)
         )
     exc_type = type(exc)
     name = exc_type.__qualname__

@@ -47,9 +47,7 @@ def _redact(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
     out = dict(image)
     env = out.get("environment")
     if isinstance(env, Mapping):
-        out["environment"] = {
-            k: "***" if _secret_looking(k) else v for k, v in env.items()
-        }
+        out["environment"] = {k: "***" if _secret_looking(k) else v for k, v in env.items()}
     return out
 
 
@@ -196,9 +194,7 @@ class Flow(Generic[P, R]):
         ``kitaru run`` and the MCP server."""
         options = {k: kwargs.pop(k) for k in _SHADOWED if k in kwargs}
         bound = self._bind(args, kwargs)
-        return self._submit(
-            bound, options, replay_plan=None, original_exec_id=None, detached=True
-        )
+        return self._submit(bound, options, replay_plan=None, original_exec_id=None, detached=True)
 
     def _submit(
         self,
@@ -215,7 +211,7 @@ class Flow(Generic[P, R]):
             raise ImportTimeRunError(
                 f"Flow '{self.name}' was started while a worker re-imported its script to "
                 "continue an execution. Put the code that starts flows under "
-                "`if __name__ == \"__main__\":` so the script can be imported without "
+                '`if __name__ == "__main__":` so the script can be imported without '
                 "side effects."
             )
         call_layer = _layer(
@@ -276,9 +272,17 @@ class Flow(Generic[P, R]):
         **flow_inputs: Any,
     ) -> FlowHandle:
         """Start a new execution that reuses ``exec_id``'s checkpoints before ``from_``."""
-        return self._replay(exec_id, from_=from_, overrides=overrides, stack=stack,
-                            image=image, cache=cache, retries=retries, detached=False,
-                            **flow_inputs)
+        return self._replay(
+            exec_id,
+            from_=from_,
+            overrides=overrides,
+            stack=stack,
+            image=image,
+            cache=cache,
+            retries=retries,
+            detached=False,
+            **flow_inputs,
+        )
 
     def _replay(
         self,
@@ -312,8 +316,9 @@ class Flow(Generic[P, R]):
                 )
             bound.arguments[key] = value
         options = {"stack": stack, "image": image, "cache": cache, "retries": retries}
-        return self._submit(bound, options, replay_plan=plan, original_exec_id=source.exec_id,
-                            detached=detached)
+        return self._submit(
+            bound, options, replay_plan=plan, original_exec_id=source.exec_id, detached=detached
+        )
 
     def __repr__(self) -> str:
         return f"<kitaru.flow {self.name}>"

@@ -31,8 +31,13 @@ class ImageSettings(pydantic.BaseModel):
     platform: str | None = None
 
     @pydantic.field_validator(
-        "base_image", "dockerfile", "build_context_root", "image_tag", "target_repository",
-        "user", "platform",
+        "base_image",
+        "dockerfile",
+        "build_context_root",
+        "image_tag",
+        "target_repository",
+        "user",
+        "platform",
     )
     @classmethod
     def _not_empty(cls, value: str | None) -> str | None:

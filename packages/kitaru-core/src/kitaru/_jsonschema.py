@@ -13,8 +13,10 @@ from typing import Any
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "null": lambda v: v is None,
     "boolean": lambda v: isinstance(v, bool),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
-    or (isinstance(v, float) and v.is_integer()),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "string": lambda v: isinstance(v, str),
     "array": lambda v: isinstance(v, list),
@@ -45,8 +47,9 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
     return schema
 
 
-def _check(schema: Mapping[str, Any], value: Any, path: str, root: Mapping[str, Any],
-           out: list[str]) -> None:
+def _check(
+    schema: Mapping[str, Any], value: Any, path: str, root: Mapping[str, Any], out: list[str]
+) -> None:
     schema = _resolve(schema, root)
     kind = schema.get("type")
     if kind is not None:

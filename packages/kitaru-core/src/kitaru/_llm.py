@@ -122,8 +122,10 @@ def llm(
     if ctx is None:
         raise KitaruContextError("kitaru.llm() can only be called inside a @flow.")
     if temperature is not None and (
-        isinstance(temperature, bool) or not isinstance(temperature, int | float)
-        or not math.isfinite(temperature) or temperature < 0
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not math.isfinite(temperature)
+        or temperature < 0
     ):
         raise KitaruUsageError(f"temperature must be a number >= 0, got {temperature!r}.")
     if max_tokens is not None and (
@@ -152,16 +154,22 @@ def llm(
         else:
             from kitaru.plugins import collect
 
-            providers = collect("kitaru_register_llm_providers", pm=ctx.runtime.plugin_manager,
-                                what="LLM provider")
+            providers = collect(
+                "kitaru_register_llm_providers", pm=ctx.runtime.plugin_manager, what="LLM provider"
+            )
             provider_name, model_name = _route(resolved, providers)
             provider = providers[provider_name]
             credentials, source = _credentials(provider, resolved)
             from kitaru._logcapture import add_redactions
 
             add_redactions(credentials.values())  # never in logs or journaled failures
-            request = LLMRequest(model=model_name, messages=messages, temperature=temperature,
-                                 max_tokens=max_tokens, credentials=credentials)
+            request = LLMRequest(
+                model=model_name,
+                messages=messages,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                credentials=credentials,
+            )
             try:
                 response = provider.complete(request)
             except KitaruUsageError:
@@ -207,8 +215,9 @@ def llm(
     if scope is None:
         from kitaru.durable import run_as_checkpoint
 
-        return run_as_checkpoint(lambda: record(call()), name=call_name,
-                                 invocation_id=call_name, type="llm_call")
+        return run_as_checkpoint(
+            lambda: record(call()), name=call_name, invocation_id=call_name, type="llm_call"
+        )
     from kitaru.durable import journaled
 
     return record(journaled(f"llm:{call_name}", call))

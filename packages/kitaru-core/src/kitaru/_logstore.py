@@ -176,7 +176,8 @@ def _from_file() -> LogStoreConfig:
                 backend=backend,
                 endpoint=validate_endpoint(data.get("endpoint"), what=f"{where}: endpoint"),
                 api_key=validate_api_key(api_key, what=f"{where}: api_key")
-                if api_key is not None else None,
+                if api_key is not None
+                else None,
                 source=SOURCE_FILE,
             )
     with _cache_lock:
@@ -240,8 +241,15 @@ def reset_log_store() -> LogStoreConfig:
 
 # -- the OTLP exporter -----------------------------------------------------------------------
 
-_SEVERITY = {"DEBUG": 5, "INFO": 9, "WARNING": 13, "WARN": 13, "ERROR": 17, "CRITICAL": 21,
-             "FATAL": 21}
+_SEVERITY = {
+    "DEBUG": 5,
+    "INFO": 9,
+    "WARNING": 13,
+    "WARN": 13,
+    "ERROR": 17,
+    "CRITICAL": 21,
+    "FATAL": 21,
+}
 
 
 def _attr(key: str, value: Any) -> dict[str, Any]:
@@ -258,8 +266,12 @@ def otlp_record(record: LogRecord) -> dict[str, Any]:
     attributes = [_attr("kitaru.exec_id", record.exec_id), _attr("kitaru.source", record.source)]
     if record.invocation_id is not None:
         attributes.append(_attr("kitaru.checkpoint", record.invocation_id))
-    for key, value in (("kitaru.stream", record.stream), ("code.namespace", record.module),
-                       ("code.filepath", record.filename), ("code.lineno", record.lineno)):
+    for key, value in (
+        ("kitaru.stream", record.stream),
+        ("code.namespace", record.module),
+        ("code.filepath", record.filename),
+        ("code.lineno", record.lineno),
+    ):
         if value is not None:
             attributes.append(_attr(key, value))
     level = (record.level or "INFO").upper()
@@ -286,13 +298,17 @@ def _core_version() -> str:
 def otlp_payload(records: Iterable[LogRecord]) -> dict[str, Any]:
     """An OTLP/HTTP JSON export request: ``resourceLogs`` > ``scopeLogs`` > ``logRecords``."""
     return {
-        "resourceLogs": [{
-            "resource": {"attributes": [_attr("service.name", "kitaru")]},
-            "scopeLogs": [{
-                "scope": {"name": "kitaru", "version": _core_version()},
-                "logRecords": [otlp_record(r) for r in records],
-            }],
-        }]
+        "resourceLogs": [
+            {
+                "resource": {"attributes": [_attr("service.name", "kitaru")]},
+                "scopeLogs": [
+                    {
+                        "scope": {"name": "kitaru", "version": _core_version()},
+                        "logRecords": [otlp_record(r) for r in records],
+                    }
+                ],
+            }
+        ]
     }
 
 
@@ -303,9 +319,15 @@ class OTLPExporter:
     oldest records when full, counted in :attr:`dropped`) and wakes the thread.
     """
 
-    def __init__(self, endpoint: str, *, api_key: str | None = None,
-                 max_queue: int = MAX_QUEUE, batch_size: int = BATCH_SIZE,
-                 timeout: float = POST_TIMEOUT) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        api_key: str | None = None,
+        max_queue: int = MAX_QUEUE,
+        batch_size: int = BATCH_SIZE,
+        timeout: float = POST_TIMEOUT,
+    ) -> None:
         self.url = logs_url(endpoint)
         self._api_key = api_key
         self.max_queue = max_queue
@@ -341,12 +363,13 @@ class OTLPExporter:
                 from_queue = min(overflow, len(self._queue))
                 for _ in range(from_queue):
                     self._queue.popleft()
-                records = records[overflow - from_queue:]
+                records = records[overflow - from_queue :]
                 self.dropped += overflow
             self._queue.extend(records)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="kitaru-log-export",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="kitaru-log-export", daemon=True
+                )
                 self._thread.start()
         self._wake.set()
 
@@ -369,8 +392,9 @@ class OTLPExporter:
             self._wake.clear()
             while True:
                 with self._lock:
-                    batch = [self._queue.popleft()
-                             for _ in range(min(self.batch_size, len(self._queue)))]
+                    batch = [
+                        self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))
+                    ]
                     self._in_flight = len(batch)
                     if not batch:
                         self._idle.notify_all()
@@ -391,8 +415,7 @@ class OTLPExporter:
             headers = {"Content-Type": "application/json", "User-Agent": "kitaru"}
             if self._api_key:
                 headers["Authorization"] = f"Bearer {self._api_key}"
-            request = urllib.request.Request(self.url, data=body, headers=headers,
-                                             method="POST")
+            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response.read()
             self.exported += len(batch)

@@ -412,14 +412,16 @@ class MemoryBackend(Backend):
     ) -> list[DocumentRecord]:
         with self._lock:
             rows = sorted(
-                (d for (ns, key), d in self._documents.items()
-                 if ns == namespace and key.startswith(prefix)),
+                (
+                    d
+                    for (ns, key), d in self._documents.items()
+                    if ns == namespace and key.startswith(prefix)
+                ),
                 key=lambda d: d.key,
                 reverse=descending,
             )
         if start_after is not None:
-            rows = [d for d in rows if (d.key < start_after if descending
-                                        else d.key > start_after)]
+            rows = [d for d in rows if (d.key < start_after if descending else d.key > start_after)]
         return copy.deepcopy(rows if limit is None else rows[:limit])
 
     def delete_documents(self, namespace: str, *, prefix: str = "") -> int:
@@ -468,9 +470,7 @@ class MemoryBackend(Backend):
             self._fenced(exec_id, epoch)
             self._artifacts.setdefault(artifact.artifact_id, copy.deepcopy(artifact))
 
-    def put_artifacts(
-        self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]
-    ) -> None:
+    def put_artifacts(self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]) -> None:
         with self._lock:
             self._fenced(exec_id, epoch)
             for artifact in artifacts:

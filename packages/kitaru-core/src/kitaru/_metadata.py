@@ -105,9 +105,7 @@ def find_artifact(backend: Any, exec_id: str, name: str) -> ArtifactRecord:
     if not matches:
         raise KitaruRuntimeError(f"No artifact named '{name}' was found in execution {exec_id}.")
     if len(matches) > 1:
-        listing = ", ".join(
-            f"{a.invocation_id}/{a.name} ({a.save_type})" for a in matches
-        )
+        listing = ", ".join(f"{a.invocation_id}/{a.name} ({a.save_type})" for a in matches)
         raise KitaruRuntimeError(
             f"Multiple artifacts named '{name}' in execution {exec_id}: {listing}. Use a "
             "unique name (or the checkpoint's invocation id)."

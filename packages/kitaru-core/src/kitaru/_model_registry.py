@@ -75,8 +75,9 @@ def effective_registry() -> tuple[dict[str, dict[str, Any]], str | None]:
 def list_aliases() -> list[ModelAlias]:
     aliases, default = effective_registry()
     return [
-        ModelAlias(alias=a, model=str(v.get("model")), secret=v.get("secret"),
-                   is_default=a == default)
+        ModelAlias(
+            alias=a, model=str(v.get("model")), secret=v.get("secret"), is_default=a == default
+        )
         for a, v in sorted(aliases.items())
     ]
 
@@ -115,8 +116,12 @@ def resolve(model: str | None) -> ResolvedModel:
     def by_name(name: str, requested: str | None) -> ResolvedModel:
         entry = aliases.get(name.lower())
         if entry is not None:
-            return ResolvedModel(requested=requested, alias=name.lower(),
-                                 model=str(entry.get("model")), secret=entry.get("secret"))
+            return ResolvedModel(
+                requested=requested,
+                alias=name.lower(),
+                model=str(entry.get("model")),
+                secret=entry.get("secret"),
+            )
         return ResolvedModel(requested=requested, alias=None, model=name, secret=None)
 
     if model is not None:

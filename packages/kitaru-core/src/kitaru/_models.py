@@ -137,8 +137,9 @@ class Execution:
     def cancel(self) -> Execution:
         return self._c().executions.cancel(self.exec_id)
 
-    def replay(self, *, from_: str, overrides: Mapping[str, Any] | None = None,
-               **flow_inputs: Any) -> Execution:
+    def replay(
+        self, *, from_: str, overrides: Mapping[str, Any] | None = None, **flow_inputs: Any
+    ) -> Execution:
         return self._c().executions.replay(
             self.exec_id, from_=from_, overrides=overrides, **flow_inputs
         )
@@ -150,8 +151,15 @@ class Execution:
         return list(self.artifacts)
 
 
-for _cls in (FailureInfo, PendingWait, ArtifactRef, CheckpointAttempt, CheckpointCall, LogEntry,
-             Execution):
+for _cls in (
+    FailureInfo,
+    PendingWait,
+    ArtifactRef,
+    CheckpointAttempt,
+    CheckpointCall,
+    LogEntry,
+    Execution,
+):
     _cls.__module__ = "kitaru.client"
 
 

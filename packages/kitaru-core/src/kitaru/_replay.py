@@ -78,7 +78,7 @@ def validate_override_keys(overrides: Mapping[str, Any]) -> dict[str, Any]:
             raise KitaruUsageError(
                 f"Override keys must start with `checkpoint.`. Received: '{key}'."
             )
-        selector = key[len("checkpoint."):].strip()
+        selector = key[len("checkpoint.") :].strip()
         if not selector:
             raise KitaruUsageError(f"Override key '{key}' names no checkpoint.")
         selectors[selector] = value

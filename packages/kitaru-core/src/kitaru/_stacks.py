@@ -99,9 +99,7 @@ def _find(name_or_id: Any) -> StackInfo:
         return by_id[0]
     if key in stacks:
         return stacks[key]
-    raise KitaruUsageError(
-        f"Unknown stack '{key}'. Available stacks: {', '.join(stacks)}."
-    )
+    raise KitaruUsageError(f"Unknown stack '{key}'. Available stacks: {', '.join(stacks)}.")
 
 
 def current_stack() -> StackInfo:

@@ -19,7 +19,9 @@ class ExecutionStatus(enum.StrEnum):
     @property
     def is_finished(self) -> bool:
         return self in (
-            ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED
+            ExecutionStatus.COMPLETED,
+            ExecutionStatus.FAILED,
+            ExecutionStatus.CANCELLED,
         )
 
 

@@ -58,8 +58,9 @@ def _validate_args(name: Any, question: Any, timeout: Any, metadata: Any) -> Non
         or timeout < 0
         or not math.isfinite(timeout)
     ):
-        raise KitaruUsageError(f"wait(timeout=...) must be a number of seconds >= 0, got "
-                               f"{timeout!r}.")
+        raise KitaruUsageError(
+            f"wait(timeout=...) must be a number of seconds >= 0, got {timeout!r}."
+        )
     if metadata is not None:
         if not isinstance(metadata, Mapping):
             raise KitaruUsageError("wait(metadata=...) must be a dict.")
@@ -81,8 +82,12 @@ def _interactive() -> bool:
     if os.environ.get("KITARU_WORKER"):
         return False
     try:
-        return sys.__stdin__ is not None and sys.__stdin__.isatty() and sys.__stdout__ is not None \
+        return (
+            sys.__stdin__ is not None
+            and sys.__stdin__.isatty()
+            and sys.__stdout__ is not None
             and sys.__stdout__.isatty()
+        )
     except (ValueError, OSError):
         return False
 
@@ -197,8 +202,9 @@ def _prompt(ctx: Any, record: WaitRecord, schema: Any) -> Any:
     assert out is not None and sys.__stdin__ is not None
     label = record.question or f"Input for '{record.name}'"
     while True:
-        out.write(f"\n[kitaru] {label}\n  (JSON value; empty line = null; execution "
-                  f"{ctx.exec_id})\n> ")
+        out.write(
+            f"\n[kitaru] {label}\n  (JSON value; empty line = null; execution {ctx.exec_id})\n> "
+        )
         out.flush()
         line = sys.__stdin__.readline()
         if not line:

@@ -29,8 +29,11 @@ def main(argv: list[str]) -> int:
         _fail_unloadable(runtime, exec_id, exc)
         raise
     state = run_segment(runtime, exec_id, flow)
-    print(f"kitaru worker: execution {exec_id} segment ended: "
-          f"{state.value if state else 'taken by another runner'}", file=sys.stderr)
+    print(
+        f"kitaru worker: execution {exec_id} segment ended: "
+        f"{state.value if state else 'taken by another runner'}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -44,7 +47,10 @@ def _fail_unloadable(runtime: Any, exec_id: str, exc: BaseException) -> None:
     owner = _liveness.new_owner()
     try:
         record = runtime.backend.acquire_lease(
-            exec_id, owner=owner, host=_liveness.HOST, pid=os.getpid(),
+            exec_id,
+            owner=owner,
+            host=_liveness.HOST,
+            pid=os.getpid(),
             lease_seconds=runtime.lease_seconds,
         )
     except LeaseConflictError:
@@ -52,8 +58,13 @@ def _fail_unloadable(runtime: Any, exec_id: str, exc: BaseException) -> None:
     finally:
         _liveness.drop_owner(owner)
     failure = failure_from(exc, origin=FailureOrigin.RUNTIME)
-    runtime.backend.finish(exec_id, record.epoch, state=ExecutionState.FAILED, failure=failure,
-                           status_reason=f"The worker could not load the flow: {exc}")
+    runtime.backend.finish(
+        exec_id,
+        record.epoch,
+        state=ExecutionState.FAILED,
+        failure=failure,
+        status_reason=f"The worker could not load the flow: {exc}",
+    )
 
 
 if __name__ == "__main__":

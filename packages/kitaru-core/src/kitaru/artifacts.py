@@ -157,5 +157,3 @@ class LocalArtifactStore(ArtifactStore):
 
     def __repr__(self) -> str:
         return f"LocalArtifactStore({str(self.root)!r})"
-
-

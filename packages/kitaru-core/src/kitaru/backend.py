@@ -416,9 +416,7 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    def restart(
-        self, exec_id: str, *, from_states: Sequence[ExecutionState]
-    ) -> ExecutionRecord:
+    def restart(self, exec_id: str, *, from_states: Sequence[ExecutionState]) -> ExecutionRecord:
         """Move a finished or suspended execution back to ``pending`` for a new segment.
 
         Pre: the state is in ``from_states`` (else :class:`KitaruStateError` naming the
@@ -511,9 +509,7 @@ class Backend(ABC):
     def put_artifact(self, exec_id: str, epoch: int, artifact: ArtifactRecord) -> None:
         """Record an artifact (idempotent by ``artifact_id``). Fenced."""
 
-    def put_artifacts(
-        self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]
-    ) -> None:
+    def put_artifacts(self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]) -> None:
         """Record several artifacts, all or nothing (idempotent by ``artifact_id``). Fenced.
 
         The default calls :meth:`put_artifact` per artifact (not atomic); backends that can,

@@ -54,8 +54,11 @@ __all__ = [
 
 _STATE_FOR_STATUS = {
     ExecutionStatus.RUNNING: [ExecutionState.PENDING, ExecutionState.RUNNING],
-    ExecutionStatus.WAITING: [ExecutionState.WAITING, ExecutionState.RUNNING,
-                              ExecutionState.PENDING],
+    ExecutionStatus.WAITING: [
+        ExecutionState.WAITING,
+        ExecutionState.RUNNING,
+        ExecutionState.PENDING,
+    ],
     ExecutionStatus.COMPLETED: [ExecutionState.COMPLETED],
     ExecutionStatus.FAILED: [ExecutionState.FAILED],
     ExecutionStatus.CANCELLED: [ExecutionState.CANCELLED],
@@ -180,8 +183,9 @@ class _Executions:
     def _pending_of(self, record: ExecutionRecord) -> builtins.list[WaitRecord]:
         if record.state.is_finished:
             return []
-        return [w for w in self._rt.backend.get_waits(record.exec_id)
-                if w.state is WaitState.PENDING]
+        return [
+            w for w in self._rt.backend.get_waits(record.exec_id) if w.state is WaitState.PENDING
+        ]
 
     def _build(
         self,
@@ -232,9 +236,7 @@ class _Executions:
                         parent_call_ids=tuple(
                             by_inv[p].call_id for p in call.parent_invocation_ids if p in by_inv
                         ),
-                        failure=_failure(call.failure)
-                        if call.state is CallState.FAILED
-                        else None,
+                        failure=_failure(call.failure) if call.state is CallState.FAILED else None,
                         attempts=tuple(self._attempt(a, call.name) for a in history),
                         artifacts=tuple(by_call.get(call.invocation_id, ())),
                         cached_from=call.cached_from,
@@ -293,8 +295,12 @@ class _Executions:
         states = _STATE_FOR_STATUS[wanted] if wanted is not None else None
         backend = self._rt.backend
         # Over-fetch only when the public status needs a per-row check (running vs waiting).
-        exact = wanted in (None, ExecutionStatus.COMPLETED, ExecutionStatus.FAILED,
-                           ExecutionStatus.CANCELLED)
+        exact = wanted in (
+            None,
+            ExecutionStatus.COMPLETED,
+            ExecutionStatus.FAILED,
+            ExecutionStatus.CANCELLED,
+        )
         rows = backend.list_executions(
             flow_name=flow.strip() if flow else None,
             states=states,
@@ -362,9 +368,7 @@ class _Executions:
         body and engine; ``"all"``: both. ``checkpoint`` filters by name or invocation id.
         """
         if not isinstance(source, str) or source.strip().lower() not in ("step", "runner", "all"):
-            raise KitaruUsageError(
-                f"source must be 'step', 'runner' or 'all', got {source!r}."
-            )
+            raise KitaruUsageError(f"source must be 'step', 'runner' or 'all', got {source!r}.")
         source = source.strip().lower()
         limit = _check_limit(limit)
         if checkpoint is not None:
@@ -451,8 +455,9 @@ class _Executions:
     def resume(self, exec_id: str) -> Execution:
         """Continue a waiting execution whose waits are all resolved (idempotent)."""
         record = self._record(exec_id)
-        pending = [w for w in self._rt.backend.get_waits(record.exec_id)
-                   if w.state is WaitState.PENDING]
+        pending = [
+            w for w in self._rt.backend.get_waits(record.exec_id) if w.state is WaitState.PENDING
+        ]
         if pending and not record.state.is_finished:
             raise KitaruStateError(
                 f"Resolve pending wait input before resuming execution '{record.exec_id}': "
@@ -524,9 +529,17 @@ class _Executions:
             )
         with use_runtime(self._rt):
             # Detached: the new execution runs in a worker, not on a thread of the caller.
-            handle = target._replay(record.exec_id, from_=from_, overrides=overrides,
-                                    stack=None, image=None, cache=None, retries=None,
-                                    detached=True, **flow_inputs)
+            handle = target._replay(
+                record.exec_id,
+                from_=from_,
+                overrides=overrides,
+                stack=None,
+                image=None,
+                cache=None,
+                retries=None,
+                detached=True,
+                **flow_inputs,
+            )
         return self.get(handle.exec_id)
 
 

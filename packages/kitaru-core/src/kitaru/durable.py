@@ -127,8 +127,9 @@ def run_as_checkpoint(
         raise KitaruContextError("run_as_checkpoint() must be called from the flow body.")
     if current_flow() is None:
         raise KitaruContextError("run_as_checkpoint() can only run inside a @flow.")
-    cp: Checkpoint[[], T] = Checkpoint(fn, name=name, type=type, cache=False,
-                                       allows_waits=allow_waits)
+    cp: Checkpoint[[], T] = Checkpoint(
+        fn, name=name, type=type, cache=False, allows_waits=allow_waits
+    )
     if numbered and invocation_id is None:
         ctx = current_flow()
         assert ctx is not None

@@ -66,8 +66,14 @@ def _sdk(module: str, extra: str) -> Any:
 class OpenAICompatibleProvider(LLMProvider):
     """OpenAI's chat completions API, also spoken by Ollama, OpenRouter, vLLM and others."""
 
-    def __init__(self, *, credential_env: str | None, base_url: str | None = None,
-                 base_url_env: str | None = None, dummy_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        credential_env: str | None,
+        base_url: str | None = None,
+        base_url_env: str | None = None,
+        dummy_key: str | None = None,
+    ) -> None:
         self._credential_env = credential_env
         self._base_url = base_url
         self._base_url_env = base_url_env
@@ -137,7 +143,8 @@ class AnthropicProvider(LLMProvider):
             **options,
         )
         text = "".join(
-            getattr(block, "text", "") for block in result.content
+            getattr(block, "text", "")
+            for block in result.content
             if getattr(block, "type", None) == "text"
         )
         usage = result.usage
@@ -152,7 +159,9 @@ def builtin_providers() -> dict[str, LLMProvider]:
     return {
         "openai": OpenAICompatibleProvider(credential_env="OPENAI_API_KEY"),
         "ollama": OpenAICompatibleProvider(
-            credential_env=None, base_url="http://localhost:11434/v1", base_url_env="OLLAMA_HOST",
+            credential_env=None,
+            base_url="http://localhost:11434/v1",
+            base_url_env="OLLAMA_HOST",
             dummy_key="ollama",
         ),
         "openrouter": OpenAICompatibleProvider(

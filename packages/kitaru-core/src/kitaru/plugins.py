@@ -162,8 +162,8 @@ def list_plugins(pm: pluggy.PluginManager | None = None) -> list[PluginInfo]:
             continue
         hooks = tuple(sorted(h.name for h in (pm.get_hookcallers(plugin) or [])))
         builtin = name == "kitaru.builtin"
-        dist, version = ("kitaru-core", core_version) if builtin else _DIST_INFO.get(
-            name, (None, None)
+        dist, version = (
+            ("kitaru-core", core_version) if builtin else _DIST_INFO.get(name, (None, None))
         )
         out.append(
             PluginInfo(name=name, distribution=dist, version=version, hooks=hooks, builtin=builtin)

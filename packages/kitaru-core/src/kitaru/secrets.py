@@ -46,8 +46,13 @@ def set_secret(name: str, values: Mapping[str, str]) -> tuple[SecretRecord, bool
         created = True
     now = utcnow()
     record = backend.put_secret(
-        SecretRecord(secret_id=str(uuid.uuid4()), name=name, values=dict(values),
-                     created_at=now, updated_at=now)
+        SecretRecord(
+            secret_id=str(uuid.uuid4()),
+            name=name,
+            values=dict(values),
+            created_at=now,
+            updated_at=now,
+        )
     )
     return record, created
 

@@ -87,9 +87,7 @@ def _is_json_native(value: Any, depth: int = 0) -> bool:
     if type(value) is list:
         return all(_is_json_native(v, depth + 1) for v in value)
     if type(value) is dict:
-        return all(
-            isinstance(k, str) and _is_json_native(v, depth + 1) for k, v in value.items()
-        )
+        return all(isinstance(k, str) and _is_json_native(v, depth + 1) for k, v in value.items())
     return False
 
 
@@ -117,9 +115,7 @@ class PydanticSerializer(Serializer):
     def accepts(self, value: Any) -> bool:
         import pydantic
 
-        return isinstance(value, pydantic.BaseModel) and "<locals>" not in type(
-            value
-        ).__qualname__
+        return isinstance(value, pydantic.BaseModel) and "<locals>" not in type(value).__qualname__
 
     def dump(self, value: Any, fp: IO[bytes]) -> str | None:
         fp.write(value.model_dump_json().encode())

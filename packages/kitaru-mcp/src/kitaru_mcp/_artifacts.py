@@ -45,8 +45,10 @@ def kitaru_artifacts_list(
 def kitaru_artifacts_get(
     artifact_id: Annotated[
         str,
-        Field(description="The artifact id (from kitaru_artifacts_list or an execution).",
-              min_length=1),
+        Field(
+            description="The artifact id (from kitaru_artifacts_list or an execution).",
+            min_length=1,
+        ),
     ],
 ) -> dict[str, Any]:
     """Get one artifact with its value.

@@ -41,13 +41,18 @@ def list_stacks() -> list[Stack]:
     public = getattr(kitaru, "list_stacks", None)
     if public is not None:
         return [
-            Stack(id=str(s.id), name=s.name, is_active=bool(s.is_active),
-                  is_managed=bool(getattr(s, "is_managed", False)),
-                  type=str(getattr(s, "type", "local")))
+            Stack(
+                id=str(s.id),
+                name=s.name,
+                is_active=bool(s.is_active),
+                is_managed=bool(getattr(s, "is_managed", False)),
+                type=str(getattr(s, "type", "local")),
+            )
             for s in public()
         ]
-    return [Stack(id=DEFAULT_STACK, name=DEFAULT_STACK, is_active=True, is_managed=False,
-                  type="local")]
+    return [
+        Stack(id=DEFAULT_STACK, name=DEFAULT_STACK, is_active=True, is_managed=False, type="local")
+    ]
 
 
 def active_stack() -> Stack:

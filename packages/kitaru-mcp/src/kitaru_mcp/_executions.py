@@ -84,11 +84,7 @@ def kitaru_executions_list(
     client = _client()
     if stack is None:
         return _shapes.summaries(client.executions.list(flow=flow, status=status, limit=limit))
-    items = [
-        e
-        for e in client.executions.list(flow=flow, status=status)
-        if e.stack_name == stack
-    ]
+    items = [e for e in client.executions.list(flow=flow, status=status) if e.stack_name == stack]
     return _shapes.summaries(items if limit is None else items[:limit])
 
 
@@ -114,8 +110,11 @@ def kitaru_executions_latest(
     for item in client.executions.list(flow=flow, status=status):
         if item.stack_name == stack:
             return _shapes.full(client.executions.get(item.exec_id))
-    parts = [f"{k}={v!r}" for k, v in (("flow", flow), ("status", status), ("stack", stack))
-             if v is not None]
+    parts = [
+        f"{k}={v!r}"
+        for k, v in (("flow", flow), ("status", status), ("stack", stack))
+        if v is not None
+    ]
     raise LookupError(f"No executions found for {' and '.join(parts)}.")
 
 
@@ -197,8 +196,7 @@ def kitaru_executions_run(
             f"Execution {handle.exec_id} was submitted, but its details are not queryable "
             f"yet ({type(exc).__name__}: {exc}). Use kitaru_executions_get later."
         )
-    return {"exec_id": handle.exec_id, "target": target, "execution": execution,
-            "warning": warning}
+    return {"exec_id": handle.exec_id, "target": target, "execution": execution, "warning": warning}
 
 
 def kitaru_executions_pending_waits(exec_id: ExecId) -> list[dict[str, Any]]:

@@ -89,8 +89,10 @@ def jsonable_value(value: Any) -> tuple[Any, str]:
     """
     try:
         dump = getattr(value, "model_dump", None)
-        converted = dump(mode="json") if callable(dump) and not isinstance(value, type) else (
-            to_jsonable(value)
+        converted = (
+            dump(mode="json")
+            if callable(dump) and not isinstance(value, type)
+            else (to_jsonable(value))
         )
         json.dumps(converted, allow_nan=False)
     except (TypeError, ValueError):

@@ -55,8 +55,12 @@ def kitaru_status() -> dict[str, Any]:
         "active_stack": active.name,
         "active_stack_type": active.type,
         "plugins": [
-            {"name": p.name, "distribution": p.distribution, "version": p.version,
-             "builtin": p.builtin}
+            {
+                "name": p.name,
+                "distribution": p.distribution,
+                "version": p.version,
+                "builtin": p.builtin,
+            }
             for p in list_plugins(runtime.plugin_manager)
         ],
     }
@@ -72,13 +76,12 @@ def kitaru_stacks_list() -> list[dict[str, Any]]:
 
 def manage_stack(
     action: Annotated[Literal["create", "delete"], Field(description="What to do.")],
-    name: Annotated[str, Field(description="The stack's name (delete: name or id).",
-                               min_length=1)],
+    name: Annotated[str, Field(description="The stack's name (delete: name or id).", min_length=1)],
     activate: Annotated[bool, Field(description="create: make it the active stack.")] = True,
     recursive: Annotated[bool, Field(description="delete: also delete its components.")] = False,
     force: Annotated[
-        bool, Field(description="delete: allow deleting the active stack ('default' becomes "
-                                "active).")
+        bool,
+        Field(description="delete: allow deleting the active stack ('default' becomes active)."),
     ] = False,
     stack_type: Annotated[
         Literal["local", "kubernetes", "vertex", "sagemaker", "azureml"],
@@ -102,12 +105,8 @@ def manage_stack(
     execution_role: Annotated[
         str | None, Field(description="create (sagemaker): execution role.")
     ] = None,
-    namespace: Annotated[
-        str | None, Field(description="create (kubernetes): namespace.")
-    ] = None,
-    credentials: Annotated[
-        str | None, Field(description="create: credentials reference.")
-    ] = None,
+    namespace: Annotated[str | None, Field(description="create (kubernetes): namespace.")] = None,
+    credentials: Annotated[str | None, Field(description="create: credentials reference.")] = None,
     extra: Annotated[
         dict[str, Any] | None, Field(description="create: extra TARGET.FIELD settings.")
     ] = None,

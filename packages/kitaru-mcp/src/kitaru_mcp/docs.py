@@ -78,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     updated = replace_table(document, render_table())
     if args.check:
         if updated != document:
-            print(f"{args.path}: the MCP tool table is stale; regenerate it with "
-                  f"`python -m kitaru_mcp.docs {args.path}`.", file=sys.stderr)
+            print(
+                f"{args.path}: the MCP tool table is stale; regenerate it with "
+                f"`python -m kitaru_mcp.docs {args.path}`.",
+                file=sys.stderr,
+            )
             return 1
         return 0
     if updated != document:

@@ -93,8 +93,14 @@ class _Registry:
             read_only: bool = False,
             destructive: bool = False,
         ) -> None:
-            self.add(owner, function, name=name, description=description,
-                     read_only=read_only, destructive=destructive)
+            self.add(
+                owner,
+                function,
+                name=name,
+                description=description,
+                read_only=read_only,
+                destructive=destructive,
+            )
 
         return register
 
@@ -130,8 +136,12 @@ class _Registry:
             read_only_hint=read_only, destructive_hint=destructive if not read_only else None
         )
         try:
-            self.server.add_tool(as_tool(function), name=tool_name,
-                                 description=_dedent(text), annotations=annotations)
+            self.server.add_tool(
+                as_tool(function),
+                name=tool_name,
+                description=_dedent(text),
+                annotations=annotations,
+            )
         except Exception as exc:
             raise KitaruPluginError(
                 f"Plugin '{owner}' registered MCP tool '{tool_name}', which the MCP server "

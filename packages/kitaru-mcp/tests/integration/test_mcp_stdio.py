@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 KITARU_MCP = Path(sys.executable).with_name("kitaru-mcp")
 
-FLOW = '''
+FLOW = """
 import kitaru
 from kitaru import checkpoint, flow
 
@@ -41,7 +41,7 @@ def approval(x: int) -> int:
 
 
 print("imported at module level: must not reach the MCP protocol on stdout")
-'''
+"""
 
 
 class Session:
@@ -81,36 +81,45 @@ async def test_stdio_server_runs_a_flow_through_a_wait(tmp_path: Path) -> None:
 
     (tmp_path / "approval_flow.py").write_text(FLOW)
     config = tmp_path / "config"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("KITARU_") and k != "PYTEST_CURRENT_TEST"}
-    env.update(KITARU_CONFIG_PATH=str(config), KITARU_LOAD_PLUGINS="sql,mcp",
-               KITARU_NO_PROMPT="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("KITARU_") and k != "PYTEST_CURRENT_TEST"
+    }
+    env.update(KITARU_CONFIG_PATH=str(config), KITARU_LOAD_PLUGINS="sql,mcp", KITARU_NO_PROMPT="1")
     params = StdioServerParameters(command=str(KITARU_MCP), args=[], env=env, cwd=tmp_path)
     with (tmp_path / "server.stderr").open("w") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:
             mcp = Session(client)
             names = {t.name for t in (await client.list_tools()).tools}
-            assert {"kitaru_executions_run", "kitaru_executions_input",
-                    "kitaru_executions_replay", "kitaru_status"} <= names
+            assert {
+                "kitaru_executions_run",
+                "kitaru_executions_input",
+                "kitaru_executions_replay",
+                "kitaru_status",
+            } <= names
 
             status = await mcp.call("kitaru_status")
             assert status["store_url"] == f"sqlite:///{config.resolve() / 'kitaru.db'}"
 
-            started = await mcp.call("kitaru_executions_run",
-                                     target="approval_flow.py:approval", args={"x": 3})
+            started = await mcp.call(
+                "kitaru_executions_run", target="approval_flow.py:approval", args={"x": 3}
+            )
             exec_id = started["exec_id"]
             assert started["execution"]["exec_id"] == exec_id and started["warning"] is None
 
             waiting = await mcp.poll(exec_id, "waiting")
             assert waiting["pending_wait"]["name"] == "extra"
-            text = await mcp.error("kitaru_executions_input", exec_id=exec_id, wait="extra",
-                                   value="four")
+            text = await mcp.error(
+                "kitaru_executions_input", exec_id=exec_id, wait="extra", value="four"
+            )
             assert "KitaruWaitValidationError" in text
-            await mcp.call("kitaru_executions_input", exec_id=exec_id[:8], wait="extra",
-                           value=4)
+            await mcp.call("kitaru_executions_input", exec_id=exec_id[:8], wait="extra", value=4)
             done = await mcp.poll(exec_id, "completed")
             assert [(c["name"], c["status"]) for c in done["checkpoints"]] == [
-                ("double", "completed"), ("add", "completed")]
+                ("double", "completed"),
+                ("add", "completed"),
+            ]
             result = next(a for a in done["artifacts"] if a["name"] == "result")
             value = await mcp.call("kitaru_artifacts_get", artifact_id=result["artifact_id"])
             assert value["value"] == 10 and value["value_format"] == "json"

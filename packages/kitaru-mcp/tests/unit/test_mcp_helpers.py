@@ -51,14 +51,28 @@ def test_pre_check_message_says_what_to_send() -> None:
 
 
 def test_pre_check_leaves_what_it_cannot_judge_to_core() -> None:
-    for schema in (None, {}, {"$ref": "#/$defs/X"}, {"anyOf": [{"$ref": "#/$defs/X"}]},
-                   {"enum": [1, 2]}):
+    for schema in (
+        None,
+        {},
+        {"$ref": "#/$defs/X"},
+        {"anyOf": [{"$ref": "#/$defs/X"}]},
+        {"enum": [1, 2]},
+    ):
         check_value("w", schema, "anything")  # type: ignore[arg-type]
 
 
 def test_json_type_names() -> None:
     assert [json_type_of(v) for v in (None, True, 1, 1.0, 1.5, "", [], (), {})] == [
-        "null", "boolean", "integer", "integer", "number", "string", "array", "array", "object"]
+        "null",
+        "boolean",
+        "integer",
+        "integer",
+        "number",
+        "string",
+        "array",
+        "array",
+        "object",
+    ]
 
 
 class Model(pydantic.BaseModel):

@@ -123,8 +123,9 @@ def test_duplicate_and_invalid_tools_are_plugin_errors() -> None:
         def kitaru_register_mcp_tools(self, register: Any) -> None:
             register(lambda: None, name="kitaru_status")
 
-    with pytest.raises(KitaruPluginError, match="'kitaru_status' is registered twice: by "
-                                                "'kitaru_mcp' and by"):
+    with pytest.raises(
+        KitaruPluginError, match="'kitaru_status' is registered twice: by 'kitaru_mcp' and by"
+    ):
         build_server(plugin_manager=_plugin_manager(Clash()))
 
     class NotCallable:

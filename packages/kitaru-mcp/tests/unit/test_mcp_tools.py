@@ -53,14 +53,14 @@ async def test_tools_are_listed_with_precise_input_schemas(mcp_client: Any) -> N
     assert statuses == ["running", "waiting", "completed", "failed", "cancelled"]
     logs = tools["get_execution_logs"].input_schema["properties"]
     assert logs["limit"] == {**logs["limit"], "default": 200, "minimum": 1}
-    assert tools["kitaru_executions_input"].input_schema["required"] == ["exec_id", "wait",
-                                                                         "value"]
+    assert tools["kitaru_executions_input"].input_schema["required"] == ["exec_id", "wait", "value"]
     assert tools["kitaru_executions_get"].annotations.read_only_hint is True
     assert tools["kitaru_executions_cancel"].annotations.destructive_hint is True
 
 
-async def test_run_wait_input_complete(flows_file: Path, call: Any, call_error: Any,
-                                       poll: Any) -> None:
+async def test_run_wait_input_complete(
+    flows_file: Path, call: Any, call_error: Any, poll: Any
+) -> None:
     started = await call("kitaru_executions_run", target="flows.py:approval", args={"x": 3})
     assert set(started) == {"exec_id", "target", "execution", "warning"}
     assert started["target"] == "flows.py:approval" and started["warning"] is None
@@ -101,8 +101,9 @@ async def test_run_wait_input_complete(flows_file: Path, call: Any, call_error: 
     assert "KitaruStateError" in text and "no pending waits" in text
 
 
-async def test_list_get_latest_and_filters(flows_file: Path, call: Any, call_error: Any,
-                                           poll: Any) -> None:
+async def test_list_get_latest_and_filters(
+    flows_file: Path, call: Any, call_error: Any, poll: Any
+) -> None:
     assert await call("kitaru_executions_list") == []
     text = await call_error("kitaru_executions_latest")
     assert text.endswith("LookupError: No executions found.")
@@ -114,8 +115,18 @@ async def test_list_get_latest_and_filters(flows_file: Path, call: Any, call_err
     items = await call("kitaru_executions_list")
     assert [e["exec_id"] for e in items] == [second, first]
     summary = items[0]
-    assert {"exec_id", "flow_id", "flow_name", "status", "started_at", "ended_at", "stack_name",
-            "metadata", "checkpoint_count", "artifact_count"} <= set(summary)
+    assert {
+        "exec_id",
+        "flow_id",
+        "flow_name",
+        "status",
+        "started_at",
+        "ended_at",
+        "stack_name",
+        "metadata",
+        "checkpoint_count",
+        "artifact_count",
+    } <= set(summary)
     assert "checkpoints" not in summary and "frozen_execution_spec" not in summary
     assert (summary["checkpoint_count"], summary["artifact_count"]) == (1, 2)
     assert [e["exec_id"] for e in await call("kitaru_executions_list", limit=1)] == [second]
@@ -144,8 +155,9 @@ async def test_list_get_latest_and_filters(flows_file: Path, call: Any, call_err
     assert "Input should be" in await call_error("kitaru_executions_list", status="done")
 
 
-async def test_unknown_execution_ids_are_errors(flows_file: Path, call: Any,
-                                                call_error: Any, poll: Any) -> None:
+async def test_unknown_execution_ids_are_errors(
+    flows_file: Path, call: Any, call_error: Any, poll: Any
+) -> None:
     exec_id = await _start(call, "simple", x=1)
     await poll(exec_id, "completed")
     before = await call("kitaru_executions_list")
@@ -171,8 +183,9 @@ async def test_unknown_execution_ids_are_errors(flows_file: Path, call: Any,
     assert await call("kitaru_executions_list") == before
 
 
-async def test_bad_targets_are_errors(flows_file: Path, tmp_path: Path, call: Any,
-                                      call_error: Any) -> None:
+async def test_bad_targets_are_errors(
+    flows_file: Path, tmp_path: Path, call: Any, call_error: Any
+) -> None:
     (tmp_path / "broken.py").write_text("import kitaru\nraise RuntimeError('boom at import')\n")
     cases = {
         "flows.py": "Flow target must use `<module_or_file>:<flow_name>` format",
@@ -188,18 +201,18 @@ async def test_bad_targets_are_errors(flows_file: Path, tmp_path: Path, call: An
         assert message in text, (target, text)
         if "RuntimeError" not in message:
             assert "KitaruUsageError" in text, (target, text)
-    text = await call_error("kitaru_executions_run", target="flows.py:approval",
-                            args={"y": 1})
+    text = await call_error("kitaru_executions_run", target="flows.py:approval", args={"y": 1})
     assert "KitaruUsageError: Invalid arguments for flow 'approval'" in text
-    text = await call_error("kitaru_executions_run", target="flows.py:simple", args={"x": 1},
-                            stack="nowhere")
+    text = await call_error(
+        "kitaru_executions_run", target="flows.py:simple", args={"x": 1}, stack="nowhere"
+    )
     assert "KitaruUsageError" in text and "nowhere" in text
     assert await call("kitaru_executions_list") == []
 
 
-async def test_retry_resume_and_cancel_state_errors(flows_file: Path, tmp_path: Path,
-                                                    call: Any, call_error: Any,
-                                                    poll: Any) -> None:
+async def test_retry_resume_and_cancel_state_errors(
+    flows_file: Path, tmp_path: Path, call: Any, call_error: Any, poll: Any
+) -> None:
     (tmp_path / "fail.flag").write_text("")
     failing = await _start(call, "fragile", x=2)
     failed = await poll(failing, "failed")
@@ -226,8 +239,9 @@ async def test_retry_resume_and_cancel_state_errors(flows_file: Path, tmp_path: 
     assert len(await call("kitaru_executions_list")) == 2  # same id, no new execution
 
 
-async def test_abort_wait_resume_and_cancel(flows_file: Path, call: Any, call_error: Any,
-                                            poll: Any) -> None:
+async def test_abort_wait_resume_and_cancel(
+    flows_file: Path, call: Any, call_error: Any, poll: Any
+) -> None:
     exec_id = await _start(call, "approval", x=1)
     await poll(exec_id, "waiting")
     text = await call_error("kitaru_executions_resume", exec_id=exec_id)
@@ -245,20 +259,23 @@ async def test_abort_wait_resume_and_cancel(flows_file: Path, call: Any, call_er
     assert "KitaruStateError" in text
 
 
-async def test_replay_creates_a_new_execution(flows_file: Path, call: Any, call_error: Any,
-                                              poll: Any) -> None:
+async def test_replay_creates_a_new_execution(
+    flows_file: Path, call: Any, call_error: Any, poll: Any
+) -> None:
     source = await _start(call, "simple", x=4)
     await poll(source, "completed")
     before = await call("kitaru_executions_list")
     text = await call_error("kitaru_executions_replay", exec_id=source, from_="nope")
     assert "nope" in text and ("KitaruStateError" in text or "KitaruUsageError" in text)
-    text = await call_error("kitaru_executions_replay", exec_id=source, from_="double",
-                            flow_inputs={"nope": 1})
+    text = await call_error(
+        "kitaru_executions_replay", exec_id=source, from_="double", flow_inputs={"nope": 1}
+    )
     assert "KitaruUsageError: Flow 'simple' has no parameter 'nope'" in text
     assert await call("kitaru_executions_list") == before
 
-    replay = await call("kitaru_executions_replay", exec_id=source[:8], from_="double",
-                        flow_inputs={"x": 5})
+    replay = await call(
+        "kitaru_executions_replay", exec_id=source[:8], from_="double", flow_inputs={"x": 5}
+    )
     assert replay["available"] is True and replay["operation"] == "replay"
     new = replay["execution"]
     assert new["exec_id"] != source and new["original_exec_id"] == source
@@ -266,15 +283,18 @@ async def test_replay_creates_a_new_execution(flows_file: Path, call: Any, call_
     result = next(a for a in done["artifacts"] if a["name"] == "result")
     assert (await call("kitaru_artifacts_get", artifact_id=result["artifact_id"]))["value"] == 10
 
-    overridden = await call("kitaru_executions_replay", exec_id=source, from_="double",
-                            overrides={"checkpoint.double": 99})
+    overridden = await call(
+        "kitaru_executions_replay",
+        exec_id=source,
+        from_="double",
+        overrides={"checkpoint.double": 99},
+    )
     done = await poll(overridden["execution"]["exec_id"], "completed")
     result = next(a for a in done["artifacts"] if a["name"] == "result")
     assert (await call("kitaru_artifacts_get", artifact_id=result["artifact_id"]))["value"] == 99
 
 
-async def test_logs_as_plain_text(flows_file: Path, call: Any, call_error: Any,
-                                  poll: Any) -> None:
+async def test_logs_as_plain_text(flows_file: Path, call: Any, call_error: Any, poll: Any) -> None:
     exec_id = await _start(call, "simple", x=7)
     await poll(exec_id, "completed")
     text = await call("get_execution_logs", exec_id=exec_id)
@@ -287,21 +307,25 @@ async def test_logs_as_plain_text(flows_file: Path, call: Any, call_error: Any,
     )
     text = await call_error("get_execution_logs", exec_id=exec_id, checkpoint="nope")
     assert "KitaruStateError" in text and "no checkpoint 'nope'" in text
-    text = await call_error("get_execution_logs", exec_id=exec_id, checkpoint="double",
-                            source="runner")
+    text = await call_error(
+        "get_execution_logs", exec_id=exec_id, checkpoint="double", source="runner"
+    )
     assert "KitaruUsageError" in text
-    assert "greater than or equal to 1" in await call_error("get_execution_logs",
-                                                             exec_id=exec_id, limit=0)
+    assert "greater than or equal to 1" in await call_error(
+        "get_execution_logs", exec_id=exec_id, limit=0
+    )
 
 
-async def test_artifacts_list_and_get(flows_file: Path, call: Any, call_error: Any,
-                                      poll: Any) -> None:
+async def test_artifacts_list_and_get(
+    flows_file: Path, call: Any, call_error: Any, poll: Any
+) -> None:
     exec_id = await _start(call, "keeper")
     await poll(exec_id, "completed")
     refs = await call("kitaru_artifacts_list", exec_id=exec_id)
     assert {r["name"] for r in refs} == {"opaque", "numbers", "output", "result"}
-    assert [r["name"] for r in await call("kitaru_artifacts_list", exec_id=exec_id,
-                                          name="numbers")] == ["numbers"]
+    assert [
+        r["name"] for r in await call("kitaru_artifacts_list", exec_id=exec_id, name="numbers")
+    ] == ["numbers"]
     assert len(await call("kitaru_artifacts_list", exec_id=exec_id, limit=1)) == 1
     assert await call("kitaru_artifacts_list", exec_id=exec_id, producing_call="nope") == []
     by_name = {r["name"]: r for r in refs}
@@ -313,8 +337,9 @@ async def test_artifacts_list_and_get(flows_file: Path, call: Any, call_error: A
     opaque = await call("kitaru_artifacts_get", artifact_id=by_name["opaque"]["artifact_id"])
     assert (opaque["value"], opaque["value_format"]) == ("Opaque()", "repr")
     assert opaque["value_type"].endswith(".Opaque")
-    assert "greater than or equal to 1" in await call_error("kitaru_artifacts_list",
-                                                             exec_id=exec_id, limit=0)
+    assert "greater than or equal to 1" in await call_error(
+        "kitaru_artifacts_list", exec_id=exec_id, limit=0
+    )
 
 
 async def test_status_and_stacks(call: Any, call_error: Any, isolated: Path) -> None:
@@ -327,8 +352,7 @@ async def test_status_and_stacks(call: Any, call_error: Any, isolated: Path) -> 
     assert {p["name"] for p in status["plugins"]} >= {"kitaru.builtin", "mcp", "sql"}
 
     stacks = await call("kitaru_stacks_list")
-    assert stacks == [{"id": "default", "name": "default", "is_active": True,
-                       "is_managed": False}]
+    assert stacks == [{"id": "default", "name": "default", "is_active": True, "is_managed": False}]
 
 
 async def test_manage_stack_is_never_a_silent_no_op(call: Any, call_error: Any) -> None:
@@ -353,12 +377,18 @@ async def test_manage_stack_is_never_a_silent_no_op(call: Any, call_error: Any) 
     assert created["name"] == "mine" and created["is_active"] is True
     assert created["previous_active_stack"] == "default" and created["stack_type"] == "local"
     assert {s["name"]: s["is_active"] for s in await call("kitaru_stacks_list")} == {
-        "default": False, "mine": True}
+        "default": False,
+        "mine": True,
+    }
     text = await call_error("manage_stack", action="delete", name="mine")
     assert "KitaruStateError" in text  # active: needs force
     deleted = await call("manage_stack", action="delete", name="mine", force=True)
-    assert deleted == {"deleted_stack": "mine", "components_deleted": [],
-                       "new_active_stack": "default", "recursive": False}
+    assert deleted == {
+        "deleted_stack": "mine",
+        "components_deleted": [],
+        "new_active_stack": "default",
+        "recursive": False,
+    }
     assert await call("kitaru_stacks_list") == before
     text = await call_error("manage_stack", action="delete", name="default")
     assert "KitaruStateError" in text

@@ -111,8 +111,9 @@ class DataTests(ConformanceBase):
         backend.put_artifacts(record.exec_id, record.epoch, [])
         assert backend.list_artifacts(record.exec_id) == [first, second]
         with pytest.raises(FencingError):
-            backend.put_artifacts(record.exec_id, record.epoch + 1,
-                                  [make_artifact(record.exec_id, name="zombie")])
+            backend.put_artifacts(
+                record.exec_id, record.epoch + 1, [make_artifact(record.exec_id, name="zombie")]
+            )
         assert [a.name for a in backend.list_artifacts(record.exec_id)] == ["a", "b"]
 
     def test_list_artifacts_oldest_first_per_execution(self, backend: Backend) -> None:

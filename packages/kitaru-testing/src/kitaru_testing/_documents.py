@@ -15,10 +15,12 @@ __all__ = ["DocumentTests"]
 NOW = datetime(2031, 4, 5, 6, 7, 8, tzinfo=UTC)
 
 
-def doc(key: str, value: object = None, namespace: str = "lg", exec_id: str | None = None
-        ) -> DocumentRecord:
-    return DocumentRecord(namespace=namespace, key=key, value=value, exec_id=exec_id,
-                          created_at=NOW)
+def doc(
+    key: str, value: object = None, namespace: str = "lg", exec_id: str | None = None
+) -> DocumentRecord:
+    return DocumentRecord(
+        namespace=namespace, key=key, value=value, exec_id=exec_id, created_at=NOW
+    )
 
 
 class DocumentTests(ConformanceBase):
@@ -45,12 +47,17 @@ class DocumentTests(ConformanceBase):
         listed = [d.key for d in backend.list_documents("lg", prefix="t1/")]
         assert listed == ["t1/a", "t1/b", "t1/c"]
         assert [d.key for d in backend.list_documents("lg", prefix="t1_%")] == ["t1_%/z"]
-        assert [d.key for d in backend.list_documents("lg", prefix="t1/", descending=True,
-                                                       limit=2)] == ["t1/c", "t1/b"]
-        assert [d.key for d in backend.list_documents("lg", prefix="t1/",
-                                                       start_after="t1/a")] == ["t1/b", "t1/c"]
-        assert [d.key for d in backend.list_documents("lg", prefix="t1/", descending=True,
-                                                       start_after="t1/c")] == ["t1/b", "t1/a"]
+        assert [
+            d.key for d in backend.list_documents("lg", prefix="t1/", descending=True, limit=2)
+        ] == ["t1/c", "t1/b"]
+        assert [d.key for d in backend.list_documents("lg", prefix="t1/", start_after="t1/a")] == [
+            "t1/b",
+            "t1/c",
+        ]
+        assert [
+            d.key
+            for d in backend.list_documents("lg", prefix="t1/", descending=True, start_after="t1/c")
+        ] == ["t1/b", "t1/a"]
         assert len(backend.list_documents("lg")) == len(keys)
 
     def test_delete_by_prefix(self, backend: Backend) -> None:
@@ -62,10 +69,10 @@ class DocumentTests(ConformanceBase):
 
     def test_batches_are_all_or_nothing_and_fenced(self, backend: Backend) -> None:
         record = running(backend)
-        backend.put_documents([doc("k1", 1, exec_id=record.exec_id)], exec_id=record.exec_id,
-                              epoch=record.epoch)
+        backend.put_documents(
+            [doc("k1", 1, exec_id=record.exec_id)], exec_id=record.exec_id, epoch=record.epoch
+        )
         with pytest.raises(FencingError):
-            backend.put_documents([doc("k2", 2)], exec_id=record.exec_id,
-                                  epoch=record.epoch + 1)
+            backend.put_documents([doc("k2", 2)], exec_id=record.exec_id, epoch=record.epoch + 1)
         assert [d.key for d in backend.list_documents("lg")] == ["k1"]
         assert backend.get_document("lg", "k1").exec_id == record.exec_id  # type: ignore[union-attr]
