@@ -88,3 +88,29 @@ def test_connect(isolated_config: Path, tmp_path: Path) -> None:
     handle.wait(timeout=10)
     assert KitaruClient().runtime.store_url == url
     assert (tmp_path / "team.db").exists()
+
+
+def test_input_for_an_execution_whose_stack_was_deleted_changes_nothing(
+    isolated_config: Path, memory_runtime: object
+) -> None:
+    import time
+
+    client = KitaruClient()
+    kitaru.create_stack("temp", activate=False)
+    handle = fb.with_wait.run(5, timeout=0.1, stack="temp")
+    deadline = time.monotonic() + 10
+    while client.executions.get(handle.exec_id).status.value != "waiting":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    while memory_runtime.backend.get_execution(handle.exec_id).lease is not None:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline  # the listening window lapses: it is suspended
+        time.sleep(0.02)
+    kitaru.delete_stack("temp")
+    with pytest.raises(KitaruUsageError, match="runs on stack 'temp', which cannot be used"):
+        client.executions.input(handle.exec_id, wait="extra", value=4)
+    after = client.executions.get(handle.exec_id)
+    assert after.status.value == "waiting"
+    assert after.pending_wait is not None and after.pending_wait.name == "extra"
+    kitaru.create_stack("temp", activate=False)  # what the error says to do
+    client.executions.input(handle.exec_id, wait="extra", value=4)
+    assert handle.wait(timeout=30) == 20

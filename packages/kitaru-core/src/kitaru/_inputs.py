@@ -6,7 +6,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from kitaru import _jsonschema
-from kitaru.backend import WaitNotPendingError, WaitRecord, WaitResolution, WaitState
+from kitaru.backend import (
+    ExecutionState,
+    WaitNotPendingError,
+    WaitRecord,
+    WaitResolution,
+    WaitState,
+)
 from kitaru.errors import KitaruStateError, KitaruUsageError, KitaruWaitValidationError
 
 if TYPE_CHECKING:
@@ -64,6 +70,15 @@ def resolve(
                 f"Input for wait '{wait_record.name}' does not match its schema: "
                 + "; ".join(problems)
             )
+    runner = None
+    if not abort and continue_run:
+        # A suspended execution continues on its stack once answered: check the stack before
+        # anything changes, or an answered wait would leave the execution stranded.
+        from kitaru.runners import runner_for
+
+        execution = runtime.backend.get_execution(exec_id)
+        if execution.state is ExecutionState.WAITING:
+            runner = runner_for(runtime, execution)
     try:
         resolution = runtime.backend.resolve_wait(
             exec_id,
@@ -79,7 +94,9 @@ def resolve(
         ) from exc
     runtime.plugin_manager.hook.kitaru_wait_resolved(wait=resolution.wait)
     if resolution.should_continue and continue_run:
-        from kitaru.runners import runner_for
+        if runner is None:
+            from kitaru.runners import runner_for
 
-        runner_for(runtime, resolution.execution).continue_execution(exec_id)
+            runner = runner_for(runtime, resolution.execution)
+        runner.continue_execution(exec_id)
     return resolution

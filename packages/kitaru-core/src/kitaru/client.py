@@ -394,11 +394,14 @@ class _Executions:
                     f"Checkpoints: {', '.join(calls) or 'none'}.",
                     exec_id=record.exec_id,
                 )
+        merged = source == "all"
         rows = backend.get_logs(
             record.exec_id,
-            source=None if source == "all" else source,
-            limit=limit if invocation_ids is None else None,
+            source=None if merged else source,
+            limit=limit if invocation_ids is None and not merged else None,
         )
+        if merged:  # a checkpoint's lines are journaled when it ends: merge them by time
+            rows = sorted(rows, key=lambda row: row.timestamp)
         out = []
         for row in rows:
             if invocation_ids is not None and row.invocation_id not in invocation_ids:
@@ -479,8 +482,11 @@ class _Executions:
         return self.get(record.exec_id)
 
     def _restart(self, record: ExecutionRecord, from_state: ExecutionState) -> None:
+        from kitaru.runners import runner_for
+
+        runner = runner_for(self._rt, record)  # an unusable stack fails before any change
         restarted = self._rt.backend.restart(record.exec_id, from_states=[from_state])
-        self._continue(restarted)
+        runner.continue_execution(restarted.exec_id)
 
     def _continue(self, record: ExecutionRecord) -> None:
         from kitaru.runners import runner_for

@@ -91,7 +91,14 @@ def spawn_worker(runtime: Runtime, exec_id: str) -> subprocess.Popen[bytes]:
 def runner_for(runtime: Runtime, execution: ExecutionRecord) -> Runner:
     from kitaru._stacks import stack_type_of
 
-    stack_type = stack_type_of(execution.stack)
+    try:
+        stack_type = stack_type_of(execution.stack)
+    except KitaruUsageError as exc:
+        raise KitaruUsageError(
+            f"Execution '{execution.exec_id}' runs on stack '{execution.stack}', which cannot "
+            f"be used: {exc} Recreate the stack (`kitaru stack create {execution.stack}`) to "
+            "continue it, or cancel the execution."
+        ) from exc
     types = runtime.stack_types()
     if stack_type not in types:
         raise KitaruUsageError(
