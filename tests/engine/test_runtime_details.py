@@ -95,6 +95,30 @@ def test_logging_output_is_captured_per_checkpoint(runtime: object) -> None:
     assert [e.message for e in runner] == ["in the flow body"]
 
 
+def test_all_logs_are_merged_in_time_order(runtime: object) -> None:
+    @checkpoint
+    def step(i: int) -> int:
+        print(f"step {i}")
+        return i
+
+    @flow
+    def interleaved() -> int:
+        print("body 0")
+        total = step(1)
+        print("body 2")
+        total += step(3)
+        print("body 4")
+        return total
+
+    handle = interleaved.run()
+    handle.wait(timeout=10)
+    merged = KitaruClient().executions.logs(handle.exec_id, source="all")
+    assert [e.message for e in merged] == ["body 0", "step 1", "body 2", "step 3", "body 4"]
+    assert [e.timestamp for e in merged] == sorted(e.timestamp for e in merged)
+    first_two = KitaruClient().executions.logs(handle.exec_id, source="all", limit=2)
+    assert [e.message for e in first_two] == ["body 0", "step 1"]
+
+
 @pytest.mark.slow
 def test_interactive_terminal_prompts_inline(tmp_path: Path) -> None:
     script = tmp_path / "interactive.py"

@@ -91,7 +91,11 @@ def input_command(
             return
         verb = "Aborted" if abort else "Resolved"
         out.line(f"{verb} wait '{selected}' of execution {full_id}.")
-        out.line(f"Status: {_shapes.status_text(execution)}")
+        status = _shapes.status_text(execution)
+        out.line(f"Status: {status}")
+        if status == "failed" and not abort:
+            # Its runner was lost while it listened: the answer is kept for the retry.
+            out.line(f"It does not continue by itself: kitaru executions retry {full_id}")
 
 
 def _single_wait(client: KitaruClient, exec_id: str) -> PendingWait:
