@@ -47,8 +47,21 @@ def source_of(func: Any) -> SourceRef:
         module=module_name,
         qualname=qualname,
         file=str(Path(file).resolve()) if file else None,
-        sys_path=os.getcwd(),
+        sys_path=_import_root(module_name, file),
     )
+
+
+def _import_root(module_name: str, file: str | None) -> str:
+    """The folder to put on ``sys.path`` so that ``module_name`` imports again: the one its
+    top-level package sits in (not the current folder, which differs for a replay or retry
+    started elsewhere). The current folder when the module has no file."""
+    if not file:
+        return os.getcwd()
+    path = Path(file).resolve()
+    root = path.parent
+    for _ in range(module_name.count(".") + (path.stem == "__init__")):
+        root = root.parent
+    return str(root)
 
 
 def load_module_from_file(path: str, module_name: str = MAIN_ALIAS) -> Any:
