@@ -114,3 +114,18 @@ def test_input_for_an_execution_whose_stack_was_deleted_changes_nothing(
     kitaru.create_stack("temp", activate=False)  # what the error says to do
     client.executions.input(handle.exec_id, wait="extra", value=4)
     assert handle.wait(timeout=30) == 20
+
+
+def test_later_features_say_they_are_not_available(memory_runtime: object) -> None:
+    import kitaru.memory
+
+    with pytest.raises(KitaruFeatureNotAvailableError, match="memory"):
+        kitaru.memory.set("k", 1)
+    with pytest.raises(KitaruFeatureNotAvailableError, match="memory"):
+        KitaruClient().memories  # noqa: B018
+    with pytest.raises(KitaruFeatureNotAvailableError, match="Deployments"):
+        KitaruClient().deployments  # noqa: B018
+    with pytest.raises(KitaruFeatureNotAvailableError, match="Deployments"):
+        fb.arithmetic.deploy()
+    with pytest.raises(KitaruFeatureNotAvailableError, match="Deployments"):
+        fb.arithmetic.invoke(x=1)

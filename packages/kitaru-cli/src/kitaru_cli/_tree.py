@@ -50,6 +50,7 @@ def build_app() -> typer.Typer:
         _secrets,
         _stack,
         _status,
+        _unavailable,
     )
 
     root = typer.Typer(
@@ -71,4 +72,7 @@ def build_app() -> typer.Typer:
     root.command("run")(_run.run_command)
     root.add_typer(_executions.app, name="executions")
     root.command("plugins")(_plugins.plugins_command)
+    root.command(
+        "memory", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+    )(_unavailable.memory_command)
     return root

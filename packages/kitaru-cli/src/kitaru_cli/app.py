@@ -50,6 +50,7 @@ BUILTIN_COMMANDS = frozenset(
         "run",
         "executions",
         "plugins",
+        "memory",
     }
 )
 

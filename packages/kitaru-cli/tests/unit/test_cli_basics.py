@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kitaru_cli import app, build_app, main
@@ -100,3 +102,12 @@ def test_text_error_for_unknown_execution(cli, memory_runtime) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("Error: Execution '00000000-0000-0000-0000-000000000000'")
+
+
+def test_memory_is_not_available_yet(cli: Callable[..., Any]) -> None:
+    text = cli("memory", "list")
+    assert text.exit_code == 1 and "not available yet" in text.stderr
+    as_json = cli("memory", "get", "key", "-o", "json")
+    assert as_json.exit_code == 1 and as_json.stdout == ""
+    error = json.loads(as_json.stderr)["error"]
+    assert error["type"] == "KitaruFeatureNotAvailableError"

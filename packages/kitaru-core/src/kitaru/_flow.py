@@ -21,6 +21,7 @@ from kitaru.errors import (
     FailureOrigin,
     KitaruDivergenceError,
     KitaruExecutionError,
+    KitaruFeatureNotAvailableError,
     KitaruStateError,
     KitaruUsageError,
     KitaruUserCodeError,
@@ -54,6 +55,13 @@ def _redact(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def _secret_looking(name: str) -> bool:
     upper = name.upper()
     return any(w in upper for w in ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "AUTH"))
+
+
+DEPLOYMENTS_NOT_AVAILABLE = (
+    "Deployments (flow.deploy(), flow.invoke(), KitaruClient().deployments) are not "
+    "available yet in this version of Kitaru. Start executions with flow.run(...) or "
+    "`kitaru run`."
+)
 
 
 class FlowHandle:
@@ -258,6 +266,14 @@ class Flow(Generic[P, R]):
         else:
             runner.start(record.exec_id, self)
         return FlowHandle(record.exec_id, runtime=runtime)
+
+    def deploy(self, *args: Any, **kwargs: Any) -> Any:
+        """Deployments come in a later release (SPEC decision 20)."""
+        raise KitaruFeatureNotAvailableError(DEPLOYMENTS_NOT_AVAILABLE)
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
+        """Deployments come in a later release (SPEC decision 20)."""
+        raise KitaruFeatureNotAvailableError(DEPLOYMENTS_NOT_AVAILABLE)
 
     def replay(
         self,

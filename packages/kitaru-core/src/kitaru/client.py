@@ -622,7 +622,17 @@ class KitaruClient:
 
     @property
     def memories(self) -> Any:
-        raise KitaruFeatureNotAvailableError("Memory is not available yet in this Kitaru.")
+        """Durable memory comes in a later release (SPEC decision 20)."""
+        from kitaru.memory import NOT_AVAILABLE
+
+        raise KitaruFeatureNotAvailableError(NOT_AVAILABLE)
+
+    @property
+    def deployments(self) -> Any:
+        """Deployments come in a later release (SPEC decision 20)."""
+        from kitaru._flow import DEPLOYMENTS_NOT_AVAILABLE
+
+        raise KitaruFeatureNotAvailableError(DEPLOYMENTS_NOT_AVAILABLE)
 
 
 KitaruClient.__module__ = "kitaru.client"
