@@ -167,3 +167,31 @@ def test_wait_returns_stored_value_on_restart(runtime: object) -> None:
     client.executions.input(handle.exec_id, wait="go", value=True)
     assert handle.wait(timeout=30) == "2:True"
     assert kitaru.FlowHandle(handle.exec_id).get() == "2:True"
+
+
+def test_a_model_instance_answers_a_wait_and_a_repeated_name_is_pointed_out(
+    runtime: object,
+) -> None:
+    from pydantic import BaseModel
+
+    class Approval(BaseModel):
+        ok: bool
+        note: str = ""
+
+    @flow
+    def approve_twice() -> str:
+        first = wait(name="approve", schema=Approval, timeout=30)
+        second = wait(name="approve", schema=Approval, timeout=30)  # recorded as approve_2
+        return f"{first.note}+{second.note}"
+
+    client = KitaruClient()
+    handle = approve_twice.run()
+    _until(lambda: client.executions.get(handle.exec_id).status.value == "waiting")
+    client.executions.input(handle.exec_id, wait="approve", value=Approval(ok=True, note="a"))
+    _until(
+        lambda: [w.name for w in client.executions.pending_waits(handle.exec_id)] == ["approve_2"]
+    )
+    with pytest.raises(KitaruStateError, match=r"already resolved\. Pending waits: approve_2\."):
+        client.executions.input(handle.exec_id, wait="approve", value={"ok": True})
+    client.executions.input(handle.exec_id, wait="approve_2", value=Approval(ok=True, note="b"))
+    assert handle.wait(timeout=30) == "a+b"

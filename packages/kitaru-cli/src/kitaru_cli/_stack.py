@@ -273,6 +273,14 @@ def delete_command(
         import kitaru
 
         stack = _find(name_or_id)
+        if stack.is_active and not force and stack.name != "default":
+            from kitaru.errors import KitaruStateError
+
+            raise KitaruStateError(
+                f"Stack '{stack.name}' is active. Use another stack first "
+                "(`kitaru stack use default`), or pass --force (the 'default' stack becomes "
+                "active)."
+            )
         kitaru.delete_stack(stack.id, recursive=recursive, force=force)
         active = kitaru.current_stack().name
         if out.json:

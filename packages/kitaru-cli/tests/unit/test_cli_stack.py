@@ -96,6 +96,7 @@ def test_create_use_show_delete(cli, memory_runtime: object, isolated_config: Pa
     refused = cli("stack", "delete", "spare")
     assert refused.exit_code == 1
     assert refused.stderr.startswith("Error: Stack 'spare' is active.")
+    assert "pass --force" in refused.stderr
     deleted = cli("stack", "delete", "spare", "--force")
     assert deleted.stdout.splitlines() == ["Deleted stack: spare", "Active stack: spare → default"]
     gone = cli("stack", "delete", "third", "--recursive", "-o", "json").json()

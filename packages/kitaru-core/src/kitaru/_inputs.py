@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,8 @@ def select_wait(runtime: Runtime, exec_id: str, selector: str) -> WaitRecord:
         done = [w for w in waits if selector in (w.name, w.wait_id)]
         if done:
             raise KitaruStateError(
-                f"Wait '{selector}' of execution '{exec_id}' is already {done[0].state.value}.",
+                f"Wait '{selector}' of execution '{exec_id}' is already {done[0].state.value}. "
+                "Pending waits: " + ", ".join(w.name for w in pending) + ".",
                 exec_id=exec_id,
             )
         raise KitaruStateError(
@@ -45,6 +47,17 @@ def select_wait(runtime: Runtime, exec_id: str, selector: str) -> WaitRecord:
             exec_id=exec_id,
         )
     return matches[0]
+
+
+def _plain(value: Any) -> Any:
+    """A pydantic model or dataclass instance as the JSON data it stands for (the natural
+    answer to a wait with ``schema=Model``); anything else unchanged."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json.loads(json.dumps(dataclasses.asdict(value), default=str))
+    return value
 
 
 def resolve(
@@ -60,6 +73,7 @@ def resolve(
     the execution to its stack when this resolution released it."""
     wait_record = select_wait(runtime, exec_id, selector)
     if not abort:
+        value = _plain(value)
         try:
             json.dumps(value)
         except (TypeError, ValueError) as exc:
