@@ -195,3 +195,15 @@ def test_a_model_instance_answers_a_wait_and_a_repeated_name_is_pointed_out(
         client.executions.input(handle.exec_id, wait="approve", value={"ok": True})
     client.executions.input(handle.exec_id, wait="approve_2", value=Approval(ok=True, note="b"))
     assert handle.wait(timeout=30) == "a+b"
+
+
+def test_handle_messages_say_waiting_while_a_wait_is_pending(runtime: object) -> None:
+    client = KitaruClient()
+    handle = fb.with_wait.run(1, timeout=30)  # the runner listens: raw state running
+    _until(lambda: client.executions.get(handle.exec_id).status.value == "waiting")
+    with pytest.raises(KitaruStateError, match=r"has not finished \(status: waiting\)"):
+        handle.get()
+    with pytest.raises(TimeoutError, match=r"\(it is waiting\)"):
+        handle.wait(timeout=0.05)
+    client.executions.input(handle.exec_id, wait="extra", value=1)
+    assert handle.wait(timeout=30) == 6

@@ -102,7 +102,7 @@ class FlowHandle:
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(
                     f"Execution {self.exec_id} did not finish within {timeout} s "
-                    f"(it is {record.state.value})."
+                    f"(it is {self.status.value})."
                 )
             sleep = delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic()))
             time.sleep(sleep)
@@ -112,9 +112,9 @@ class FlowHandle:
         """The result if the execution finished; never blocks."""
         record = self._record()
         if not record.state.is_finished:
-            status = public_status(record.state, has_pending_wait=False)
+            status = self.status  # `waiting` while a wait is pending, as everywhere else
             raise KitaruStateError(
-                f"Execution {self.exec_id} is still running (status: {status.value}).",
+                f"Execution {self.exec_id} has not finished (status: {status.value}).",
                 exec_id=self.exec_id,
                 status=status,
             )
