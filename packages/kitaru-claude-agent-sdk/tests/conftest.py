@@ -8,23 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kitaru.plugins import reset_plugin_manager
-from kitaru.runtime import reset_default_runtime
 from kitaru_testing.fixtures import (  # noqa: F401 - fixtures shared by the adapters
+    isolated_kitaru,
     memory_runtime,
     sqlite_urls,
     wait_for_status,
 )
 
-ENV_VARS = (
-    "KITARU_STORE_URL",
-    "KITARU_ARTIFACT_STORE",
-    "KITARU_STACK",
-    "KITARU_CACHE",
-    "KITARU_RETRIES",
-    "KITARU_IMAGE",
-    "KITARU_LOAD_PLUGINS",
-    "KITARU_DISABLE_PLUGIN_AUTOLOAD",
+#: What the Claude CLI reads: no test may use the developer's own credentials or settings.
+CLAUDE_ENV_VARS = (
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_AUTH_TOKEN",
     "CLAUDE_CODE_OAUTH_TOKEN",
@@ -41,14 +33,6 @@ def anyio_backend() -> str:
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    config = tmp_path / "kitaru-config"
-    monkeypatch.setenv("KITARU_CONFIG_PATH", str(config))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude-config"))
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KITARU_NO_PROMPT", "1")
-    reset_default_runtime()
-    reset_plugin_manager()
-    yield config
-    reset_default_runtime()
-    reset_plugin_manager()
+    with isolated_kitaru(tmp_path, monkeypatch, unset=CLAUDE_ENV_VARS) as config:
+        yield config

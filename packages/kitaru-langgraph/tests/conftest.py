@@ -10,43 +10,22 @@ from pathlib import Path
 
 import pytest
 from kitaru.artifacts import LocalArtifactStore
-from kitaru.plugins import reset_plugin_manager
-from kitaru.runtime import Runtime, reset_default_runtime
+from kitaru.runtime import Runtime
 from kitaru.testing import MemoryBackend
 from kitaru_testing.fixtures import (  # noqa: F401 - fixtures shared by the adapters
+    isolated_kitaru,
     memory_runtime,
     sqlite_urls,
     wait_for_status,
 )
 
-ENV_VARS = (
-    "KITARU_STORE_URL",
-    "KITARU_ARTIFACT_STORE",
-    "KITARU_STACK",
-    "KITARU_CACHE",
-    "KITARU_RETRIES",
-    "KITARU_IMAGE",
-    "KITARU_LOAD_PLUGINS",
-    "KITARU_DISABLE_PLUGIN_AUTOLOAD",
-)
 PG_ENV = "KITARU_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    config = tmp_path / "kitaru-config"
-    monkeypatch.setenv("KITARU_CONFIG_PATH", str(config))
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KITARU_NO_PROMPT", "1")
-    monkeypatch.setenv(
-        "KITARU_SQLITE_SYNCHRONOUS", os.environ.get("KITARU_SQLITE_SYNCHRONOUS", "NORMAL")
-    )
-    reset_default_runtime()
-    reset_plugin_manager()
-    yield config
-    reset_default_runtime()
-    reset_plugin_manager()
+    with isolated_kitaru(tmp_path, monkeypatch) as config:
+        yield config
 
 
 def postgres_url_or_skip() -> str:

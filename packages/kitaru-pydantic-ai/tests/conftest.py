@@ -4,31 +4,18 @@ in-memory runtime (continuations on threads of this process) and a SQLite runtim
 from __future__ import annotations
 
 import asyncio
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kitaru.plugins import reset_plugin_manager
-from kitaru.runtime import reset_default_runtime
 from kitaru_testing.fixtures import (  # noqa: F401 - fixtures shared by the adapters
+    isolated_kitaru,
     memory_runtime,
     sqlite_urls,
     wait_for_status,
 )
 from pydantic_ai import models
-
-ENV_VARS = (
-    "KITARU_STORE_URL",
-    "KITARU_ARTIFACT_STORE",
-    "KITARU_STACK",
-    "KITARU_CACHE",
-    "KITARU_RETRIES",
-    "KITARU_IMAGE",
-    "KITARU_LOAD_PLUGINS",
-    "KITARU_DISABLE_PLUGIN_AUTOLOAD",
-)
 
 # No test may reach a real model provider.
 models.ALLOW_MODEL_REQUESTS = False
@@ -36,19 +23,8 @@ models.ALLOW_MODEL_REQUESTS = False
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    config = tmp_path / "kitaru-config"
-    monkeypatch.setenv("KITARU_CONFIG_PATH", str(config))
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KITARU_NO_PROMPT", "1")
-    monkeypatch.setenv(
-        "KITARU_SQLITE_SYNCHRONOUS", os.environ.get("KITARU_SQLITE_SYNCHRONOUS", "NORMAL")
-    )
-    reset_default_runtime()
-    reset_plugin_manager()
-    yield config
-    reset_default_runtime()
-    reset_plugin_manager()
+    with isolated_kitaru(tmp_path, monkeypatch) as config:
+        yield config
     _close_main_thread_loop()
 
 

@@ -3,17 +3,70 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 from kitaru import KitaruClient
 from kitaru.artifacts import LocalArtifactStore
-from kitaru.runtime import Runtime, use_runtime
+from kitaru.plugins import reset_plugin_manager
+from kitaru.runtime import Runtime, reset_default_runtime, use_runtime
 from kitaru.testing import MemoryBackend
 
-__all__ = ["memory_runtime", "poll_status", "sqlite_urls", "wait_for_status"]
+__all__ = [
+    "KITARU_ENV_VARS",
+    "isolated_kitaru",
+    "memory_runtime",
+    "poll_status",
+    "sqlite_urls",
+    "wait_for_status",
+]
+
+#: The environment variables that choose Kitaru's journal, settings and plugins: a test that
+#: inherited them from the developer's shell would not be isolated.
+KITARU_ENV_VARS = (
+    "KITARU_STORE_URL",
+    "KITARU_ARTIFACT_STORE",
+    "KITARU_STACK",
+    "KITARU_CACHE",
+    "KITARU_RETRIES",
+    "KITARU_IMAGE",
+    "KITARU_LOAD_PLUGINS",
+    "KITARU_DISABLE_PLUGIN_AUTOLOAD",
+)
+
+
+@contextlib.contextmanager
+def isolated_kitaru(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, unset: Iterable[str] = ()
+) -> Iterator[Path]:
+    """A config directory of the test's own (yielded), none of :data:`KITARU_ENV_VARS` (nor
+    ``unset``), no inline prompts, SQLite ``synchronous=NORMAL`` unless the caller chose, and
+    a fresh default runtime and plugin manager before and after. For an autouse fixture::
+
+        @pytest.fixture(autouse=True)
+        def isolated_config(tmp_path, monkeypatch):
+            with isolated_kitaru(tmp_path, monkeypatch) as config:
+                yield config
+    """
+    config = tmp_path / "kitaru-config"
+    monkeypatch.setenv("KITARU_CONFIG_PATH", str(config))
+    for name in (*KITARU_ENV_VARS, *unset):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KITARU_NO_PROMPT", "1")
+    monkeypatch.setenv(
+        "KITARU_SQLITE_SYNCHRONOUS", os.environ.get("KITARU_SQLITE_SYNCHRONOUS", "NORMAL")
+    )
+    reset_default_runtime()
+    reset_plugin_manager()
+    try:
+        yield config
+    finally:
+        reset_default_runtime()
+        reset_plugin_manager()
 
 
 @pytest.fixture
