@@ -50,13 +50,21 @@ class DataOps(SqlJournal):
             self._driver_fence(cursor, exec_id, epoch)
             cursor.execute(statement.sql, params)
 
-    def put_artifacts(self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]) -> None:
-        """Record several artifacts in one transaction (idempotent by id). Fenced."""
+    def put_artifacts(
+        self,
+        exec_id: str,
+        epoch: int,
+        artifacts: Sequence[ArtifactRecord],
+        *,
+        sync: bool = True,
+    ) -> None:
+        """Record several artifacts in one transaction (idempotent by id). Fenced.
+        ``sync=False``: committed without waiting for the disk (see :meth:`_driver_write`)."""
         if not artifacts:
             return
         statement = self._sql.raw_insert_artifacts
         params = self._bind(statement, [codec.artifact_values(a) for a in artifacts])
-        with self._driver_write() as cursor:
+        with self._driver_write(sync=sync) as cursor:
             self._driver_fence(cursor, exec_id, epoch)
             cursor.executemany(statement.sql, params)
 

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from kitaru_backend_sql import _codec as codec
 from kitaru_backend_sql._driver import DriverStatement, UnstorableValueError
-from kitaru_backend_sql._engine import create_journal_engine, reader
+from kitaru_backend_sql._engine import create_journal_engine, reader, resolve_synchronous
 from kitaru_backend_sql._errors import translate_errors, unstorable
 from kitaru_backend_sql._migrate import ensure_schema
 from kitaru_backend_sql._schema import executions, waits
@@ -59,6 +59,9 @@ class SqlJournal:
         self._engine = create_journal_engine(self._url, sqlite_synchronous=sqlite_synchronous)
         self._reader = reader(self._engine)
         self._is_pg = self._engine.dialect.name == "postgresql"
+        #: SQLite's configured ``synchronous`` mode; an unsynced write drops to NORMAL only
+        #: when this is FULL.
+        self._relax_sqlite = not self._is_pg and resolve_synchronous(sqlite_synchronous) == "FULL"
         self._insert: Callable[[sa.Table], Any] = (
             postgresql.insert if self._is_pg else sqlite.insert
         )
@@ -99,22 +102,32 @@ class SqlJournal:
             yield connection
 
     @contextmanager
-    def _driver_write(self) -> Iterator[Any]:
+    def _driver_write(self, *, sync: bool = True) -> Iterator[Any]:
         """One write transaction on the DB-API connection; yields its cursor.
 
         For the prebuilt :class:`~._driver.DriverStatement` s of the checkpoint commit. The
         connection comes from the engine's pool (so it has the same settings); SQLite takes
         the write lock with ``BEGIN IMMEDIATE`` as :meth:`_write` does, psycopg begins
         implicitly. Rolled back on any error.
+
+        ``sync=False`` commits without waiting for the disk: SQLite runs the transaction at
+        ``synchronous=NORMAL`` (the WAL is written, not fsync'd; the next FULL commit syncs it
+        with everything before it), PostgreSQL with ``synchronous_commit=off``. The write
+        survives a crash of this process at once and power loss from the next synced commit.
         """
         self._ensure_ready()
+        relax = not sync and self._relax_sqlite
         with translate_errors(self._url, self._dbapi_error):
             connection = self._engine.raw_connection()
             try:
                 cursor = connection.cursor()
-                if not self._is_pg:
-                    cursor.execute("BEGIN IMMEDIATE")
+                if relax:
+                    cursor.execute("PRAGMA synchronous=NORMAL")
                 try:
+                    if not self._is_pg:
+                        cursor.execute("BEGIN IMMEDIATE")
+                    elif not sync:
+                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
                     yield cursor
                     connection.commit()
                 except BaseException:
@@ -124,6 +137,11 @@ class SqlJournal:
                         connection.invalidate()  # unusable: the pool replaces it
                     raise
                 finally:
+                    if relax:
+                        try:
+                            cursor.execute("PRAGMA synchronous=FULL")
+                        except Exception:
+                            connection.invalidate()  # never hand out a relaxed connection
                     cursor.close()
             finally:
                 connection.close()  # back to the pool

@@ -77,6 +77,42 @@ def test_resolve_synchronous() -> None:
         resolve_synchronous("off")
 
 
+def _traced_unsynced_write(backend: SqlBackend) -> list[str]:
+    """Statements of one ``put_artifacts(..., sync=False)`` on the journal's connections."""
+    from kitaru_testing import make_artifact, running
+
+    statements: list[str] = []
+
+    @sa.event.listens_for(backend.engine, "connect")
+    def _trace(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.set_trace_callback(statements.append)
+
+    backend.engine.dispose()  # new connections get the trace
+    record = running(backend)
+    event = make_artifact(record.exec_id, name="event#1")
+    statements.clear()
+    backend.put_artifacts(record.exec_id, record.epoch, [event], sync=False)
+    assert backend.get_artifact(event.artifact_id) == event
+    return statements
+
+
+def test_unsynced_writes_commit_at_normal_and_restore_full(tmp_path: Path) -> None:
+    backend = SqlBackend(f"sqlite:///{tmp_path / 'kitaru.db'}")
+    statements = _traced_unsynced_write(backend)
+    relax = statements.index("PRAGMA synchronous=NORMAL")
+    assert relax < statements.index("BEGIN IMMEDIATE") < statements.index("PRAGMA synchronous=FULL")
+    assert _pragmas(backend)["synchronous"] == 2  # pooled connections are FULL again
+    backend.close()
+
+
+def test_unsynced_writes_on_a_normal_journal_change_nothing(tmp_path: Path) -> None:
+    backend = SqlBackend(f"sqlite:///{tmp_path / 'kitaru.db'}", sqlite_synchronous="NORMAL")
+    statements = _traced_unsynced_write(backend)
+    assert not [s for s in statements if s.startswith("PRAGMA synchronous")]
+    assert _pragmas(backend)["synchronous"] == 1
+    backend.close()
+
+
 def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "kitaru.db"
     backend = SqlBackend(f"sqlite:///{path}")

@@ -470,7 +470,14 @@ class MemoryBackend(Backend):
             self._fenced(exec_id, epoch)
             self._artifacts.setdefault(artifact.artifact_id, copy.deepcopy(artifact))
 
-    def put_artifacts(self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]) -> None:
+    def put_artifacts(
+        self,
+        exec_id: str,
+        epoch: int,
+        artifacts: Sequence[ArtifactRecord],
+        *,
+        sync: bool = True,
+    ) -> None:
         with self._lock:
             self._fenced(exec_id, epoch)
             for artifact in artifacts:

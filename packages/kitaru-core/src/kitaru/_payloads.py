@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from kitaru.artifacts import ArtifactStore, ArtifactWriter
 from kitaru.backend import Payload
-from kitaru.serialization import SerializerRegistry
+from kitaru.serialization import JsonSerializer, SerializerRegistry
 
 DEFAULT_INLINE_LIMIT = 64 * 1024
 
@@ -55,6 +55,8 @@ def encode(
     inline_limit: int = DEFAULT_INLINE_LIMIT,
 ) -> Payload:
     serializer = serializers.for_value(value)
+    if type(serializer) is JsonSerializer:  # the common case, without the spilling buffer
+        return _json_payload(serializer.dumps(value), store, inline_limit)
     sink = _SpillingBuffer(store, inline_limit)
     try:
         type_ref = serializer.dump(value, sink)  # type: ignore[arg-type]
@@ -73,6 +75,20 @@ def encode(
         )
     uri, digest, size = sink.writer.commit()
     return Payload(serializer=serializer.name, type_ref=type_ref, uri=uri, size=size, sha256=digest)
+
+
+def _json_payload(data: bytes, store: ArtifactStore, inline_limit: int) -> Payload:
+    if len(data) <= inline_limit:
+        digest = hashlib.sha256(data).hexdigest()
+        return Payload(serializer="json", inline=data, size=len(data), sha256=digest)
+    writer = store.writer()
+    try:
+        writer.write(data)
+    except BaseException:
+        writer.abort()
+        raise
+    uri, digest, size = writer.commit()
+    return Payload(serializer="json", uri=uri, size=size, sha256=digest)
 
 
 def open_payload(payload: Payload, store: ArtifactStore) -> IO[bytes]:

@@ -509,8 +509,22 @@ class Backend(ABC):
     def put_artifact(self, exec_id: str, epoch: int, artifact: ArtifactRecord) -> None:
         """Record an artifact (idempotent by ``artifact_id``). Fenced."""
 
-    def put_artifacts(self, exec_id: str, epoch: int, artifacts: Sequence[ArtifactRecord]) -> None:
+    def put_artifacts(
+        self,
+        exec_id: str,
+        epoch: int,
+        artifacts: Sequence[ArtifactRecord],
+        *,
+        sync: bool = True,
+    ) -> None:
         """Record several artifacts, all or nothing (idempotent by ``artifact_id``). Fenced.
+
+        ``sync=False`` asks for a commit that does not wait for the disk: the artifacts must
+        survive a crash of the writing process as soon as this returns, but may need the
+        next synced commit of the journal to survive an OS crash or power loss (commits stay
+        in order, so a later synced commit makes them durable too). Used for records that
+        can be redone, such as an adapter's child events: what a power loss can cost is
+        running the last ones again. Backends without the distinction ignore it.
 
         The default calls :meth:`put_artifact` per artifact (not atomic); backends that can,
         override it with one transaction.

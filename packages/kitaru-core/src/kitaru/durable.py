@@ -224,8 +224,9 @@ def _record(scope: CheckpointScope, name: str, value: Any) -> None:
     )
     batch = [*scope.pending_artifacts, artifact]
     scope.pending_artifacts.clear()  # in place: the call's commit shares this list
-    try:  # the event and the artifacts saved before it: one commit
-        ctx.runtime.backend.put_artifacts(ctx.exec_id, ctx.epoch, batch)
+    try:  # the event and the artifacts saved before it: one commit, not waiting for the
+        # disk (a process crash keeps it; a power loss can cost running the event again)
+        ctx.runtime.backend.put_artifacts(ctx.exec_id, ctx.epoch, batch, sync=False)
     except FencingError:
         raise LeaseLost() from None
     events = _journal_events(ctx)

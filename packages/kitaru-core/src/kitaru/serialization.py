@@ -76,19 +76,35 @@ class Serializer(ABC):
 
 
 def _is_json_native(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is a tree of None, bool, int, finite float, str, list and dict with
+    str keys (exact list/dict/int/float types, so JSON gives back what was written). Leaves
+    are checked inline in the loops: this runs on every journaled value."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return True
+    if t is float:
+        return math.isfinite(value)
     if depth > 200:
         return False
-    if value is None or isinstance(value, bool | str):
+    if t is list:
+        for item in value:
+            k = type(item)
+            if k is str or k is int or k is bool or item is None:
+                continue
+            if not _is_json_native(item, depth + 1):
+                return False
         return True
-    if isinstance(value, int):
-        return type(value) is int
-    if isinstance(value, float):
-        return type(value) is float and math.isfinite(value)
-    if type(value) is list:
-        return all(_is_json_native(v, depth + 1) for v in value)
-    if type(value) is dict:
-        return all(isinstance(k, str) and _is_json_native(v, depth + 1) for k, v in value.items())
-    return False
+    if t is dict:
+        for key, item in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                return False
+            k = type(item)
+            if k is str or k is int or k is bool or item is None:
+                continue
+            if not _is_json_native(item, depth + 1):
+                return False
+        return True
+    return isinstance(value, str)  # a str subclass (a StrEnum member) is written as its text
 
 
 class JsonSerializer(Serializer):
@@ -100,8 +116,13 @@ class JsonSerializer(Serializer):
         return _is_json_native(value)
 
     def dump(self, value: Any, fp: IO[bytes]) -> str | None:
-        fp.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        fp.write(self.dumps(value))
         return None
+
+    @staticmethod
+    def dumps(value: Any) -> bytes:
+        """The compact UTF-8 JSON of an accepted value."""
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
     def load(self, fp: IO[bytes], type_ref: str | None) -> Any:
         return json.loads(fp.read())

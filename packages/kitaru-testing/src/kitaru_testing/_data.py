@@ -116,6 +116,28 @@ class DataTests(ConformanceBase):
             )
         assert [a.name for a in backend.list_artifacts(record.exec_id)] == ["a", "b"]
 
+    def test_put_artifacts_unsynced_is_a_normal_commit(self, backend: Backend) -> None:
+        """``sync=False`` only relaxes power-loss durability: the batch is committed, readable
+        at once (also after a synced write), idempotent and fenced like a synced one."""
+        from kitaru.backend import FencingError
+
+        record = running(backend)
+        first = make_artifact(record.exec_id, name="event", created_at=at(1))
+        backend.put_artifacts(record.exec_id, record.epoch, [first], sync=False)
+        assert backend.get_artifact(first.artifact_id) == first
+        second = make_artifact(record.exec_id, name="synced", created_at=at(2))
+        backend.put_artifacts(record.exec_id, record.epoch, [second])
+        backend.put_artifacts(record.exec_id, record.epoch, [first], sync=False)
+        assert backend.list_artifacts(record.exec_id) == [first, second]
+        with pytest.raises(FencingError):
+            backend.put_artifacts(
+                record.exec_id,
+                record.epoch + 1,
+                [make_artifact(record.exec_id, name="zombie")],
+                sync=False,
+            )
+        assert [a.name for a in backend.list_artifacts(record.exec_id)] == ["event", "synced"]
+
     def test_list_artifacts_oldest_first_per_execution(self, backend: Backend) -> None:
         one = running(backend)
         two = running(backend)
