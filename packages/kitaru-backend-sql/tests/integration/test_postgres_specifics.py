@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -114,3 +115,28 @@ def test_connection_errors_mask_the_password() -> None:
     assert "postgresql+psycopg://kitaru:***@127.0.0.1:" in message
     assert "OperationalError" in message
     backend.close()
+
+
+@pytest.mark.postgres
+def test_unsynced_writes_turn_synchronous_commit_off_for_their_transaction_only(
+    fresh_database: sa.URL,
+) -> None:
+    from kitaru_testing import make_artifact, running
+
+    backend = SqlBackend(fresh_database)
+
+    @sa.event.listens_for(backend.engine, "connect")
+    def _durable_session(dbapi_connection: Any, _record: object) -> None:
+        with dbapi_connection.cursor() as cursor:  # the test server's default is off
+            cursor.execute("SET synchronous_commit TO on")
+        dbapi_connection.commit()
+
+    try:
+        record = running(backend)
+        event = make_artifact(record.exec_id, name="event#1")
+        backend.put_artifacts(record.exec_id, record.epoch, [event], sync=False)
+        assert backend.get_artifact(event.artifact_id) == event
+        with backend.engine.connect() as connection:  # the pooled connection is back to on
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    finally:
+        backend.close()
