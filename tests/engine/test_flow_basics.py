@@ -6,7 +6,9 @@ import kitaru
 import pytest
 from kitaru import KitaruClient, checkpoint, flow
 from kitaru.errors import (
+    FailureOrigin,
     KitaruContextError,
+    KitaruExecutionError,
     KitaruUsageError,
     KitaruUserCodeError,
 )
@@ -44,8 +46,10 @@ def test_checkpoint_outside_flow_and_nested(runtime: object) -> None:
     def nesting() -> int:
         return outer()
 
-    with pytest.raises(KitaruUserCodeError, match="Nested checkpoint"):
+    # Misusing Kitaru's API is a usage failure (retries= does not rerun the same code).
+    with pytest.raises(KitaruExecutionError, match="Nested checkpoint") as info:
         nesting.run().wait(timeout=10)
+    assert info.value.failure_origin is FailureOrigin.USAGE
 
 
 def test_bad_options_are_rejected_before_anything_is_stored(runtime: object) -> None:
@@ -141,7 +145,7 @@ def test_explicit_ids_and_duplicates(runtime: object) -> None:
         fb.add(1, 1, id="same")
         return fb.add(1, 1, id="same")
 
-    with pytest.raises(KitaruUserCodeError, match="used twice"):
+    with pytest.raises(KitaruExecutionError, match="used twice"):
         dup.run().wait(timeout=10)
 
 
@@ -164,8 +168,9 @@ def test_map_needs_an_iterable(runtime: object) -> None:
     def bad() -> None:
         fb.add.map(1, 2)
 
-    with pytest.raises(KitaruUserCodeError, match="No inputs to map over"):
+    with pytest.raises(KitaruExecutionError, match="No inputs to map over") as info:
         bad.run().wait(timeout=10)
+    assert info.value.failure_origin is FailureOrigin.USAGE
     with pytest.raises(KitaruContextError, match="only available inside a running @flow"):
         fb.add.submit(1, 2)
 
@@ -206,6 +211,46 @@ def test_log_merges_and_save_load(runtime: object) -> None:
         kitaru.log(a=1)
     with pytest.raises(KitaruContextError, match="inside a @checkpoint"):
         kitaru.save("x", 1)
+
+
+def test_load_finds_checkpoint_outputs(runtime: object) -> None:
+    """SPEC decision 23: by checkpoint name, by invocation id, by output name ("output");
+    ambiguity and misses list the candidates."""
+    source = fb.arithmetic.run(10)  # add -> add_2 -> double
+    assert source.wait(timeout=10) == 26
+
+    @flow
+    def one_step(x: int) -> int:
+        return fb.double(x)
+
+    single = one_step.run(4)
+    assert single.wait(timeout=10) == 8
+
+    @checkpoint
+    def loader(exec_id: str, name: str) -> object:
+        return kitaru.load(exec_id, name)
+
+    @flow
+    def reader(exec_id: str, name: str) -> object:
+        return loader(exec_id, name)
+
+    def load(exec_id: str, name: str) -> object:
+        return reader.run(exec_id, name, cache=False).wait(timeout=10)
+
+    assert load(source.exec_id, "double") == 26
+    assert load(source.exec_id, "add_2") == 13
+    with pytest.raises(KitaruExecutionError, match=r"Multiple artifacts named 'add'.*add_2/"):
+        load(source.exec_id, "add")
+    with pytest.raises(KitaruExecutionError, match=r"Multiple artifacts named 'output'"):
+        load(source.exec_id, "output")
+    with pytest.raises(KitaruExecutionError) as info:
+        load(source.exec_id, "nope")
+    assert (
+        "No artifact named 'nope' was found in execution "
+        f"{source.exec_id}. Available: checkpoint outputs (by checkpoint name or invocation "
+        "id): add, add_2, double."
+    ) in str(info.value)
+    assert load(single.exec_id, "output") == 8  # the only checkpoint's output
 
 
 def test_cache_reuses_outputs_across_executions(runtime: object) -> None:

@@ -8,14 +8,17 @@ import threading
 import time
 
 import kitaru
+import pydantic
 import pytest
 from kitaru import KitaruClient, checkpoint, flow, wait
 from kitaru.errors import (
+    FailureOrigin,
     KitaruContextError,
     KitaruDivergenceError,
     KitaruExecutionError,
     KitaruStateError,
     KitaruUsageError,
+    KitaruUserCodeError,
     KitaruWaitValidationError,
 )
 
@@ -39,16 +42,28 @@ def test_wait_scope_rules(runtime: object) -> None:
     with pytest.raises(KitaruContextError, match="only run inside a @flow"):
         wait()
 
-    @checkpoint
+    @checkpoint(retries=2)
     def bad() -> None:
         wait()
 
-    @flow
+    @flow(retries=2)
     def f() -> None:
         bad()
 
-    with pytest.raises(KitaruExecutionError, match="cannot be called inside a @checkpoint"):
-        f.run().wait(timeout=10)
+    handle = f.run()
+    with pytest.raises(KitaruExecutionError, match="cannot be called inside a @checkpoint") as info:
+        handle.wait(timeout=10)
+    # A usage failure: the same code fails the same way, so retries= does not rerun it, and
+    # the hint says to fix the code before retrying.
+    assert type(info.value) is KitaruUserCodeError
+    assert info.value.failure_origin is FailureOrigin.USAGE
+    assert "Call wait() in the flow body instead" in str(info.value)
+    assert "usage error" in str(info.value) and "Fix the code" in str(info.value)
+    assert f"kitaru executions retry {handle.exec_id}" in str(info.value)
+    execution = KitaruClient().executions.get(handle.exec_id)
+    assert execution.failure is not None and execution.failure.origin is FailureOrigin.USAGE
+    assert [len(c.attempts) for c in execution.checkpoints] == [1]
+    assert execution.attempts == ()  # no flow-level retry round either
 
     @flow
     def g() -> None:
@@ -84,6 +99,41 @@ def test_invalid_input_is_rejected_and_changes_nothing(runtime: object) -> None:
     assert [w.name for w in client.executions.pending_waits(handle.exec_id)] == ["extra"]
     client.executions.input(handle.exec_id, wait="extra", value=2)
     assert handle.wait(timeout=10) == 8
+
+
+class Decision(pydantic.BaseModel):
+    approved: bool
+    amount: int = 0
+
+
+def test_input_is_coerced_as_pydantic_lax_mode(runtime: object) -> None:
+    """SPEC decision 11: "5" for schema=int and "yes" for schema=bool are converted, stored
+    converted, and wait() returns the right Python type; a bad value still changes nothing."""
+
+    @flow
+    def asks() -> list[object]:
+        n = wait(name="n", schema=int, timeout=30)
+        ok = wait(name="ok", schema=bool, timeout=30)
+        decision = wait(name="d", schema=Decision, timeout=30)
+        return [type(n).__name__, n, ok, type(decision).__name__, decision.amount]
+
+    client = KitaruClient()
+    handle = asks.run()
+
+    def answer(name: str, value: object) -> None:
+        _until(lambda: [w.name for w in client.executions.pending_waits(handle.exec_id)] == [name])
+        client.executions.input(handle.exec_id, wait=name, value=value)
+
+    answer("n", "5")
+    _until(lambda: [w.name for w in client.executions.pending_waits(handle.exec_id)] == ["ok"])
+    with pytest.raises(KitaruWaitValidationError, match="expected boolean"):
+        client.executions.input(handle.exec_id, wait="ok", value="maybe")
+    assert [w.name for w in client.executions.pending_waits(handle.exec_id)] == ["ok"]
+    answer("ok", "yes")
+    answer("d", {"approved": "true", "amount": "3"})
+    assert handle.wait(timeout=10) == ["int", 5, True, "Decision", 3]
+    stored = {w.name: w.value for w in runtime.backend.get_waits(handle.exec_id)}  # type: ignore[attr-defined]
+    assert stored == {"n": 5, "ok": True, "d": {"approved": True, "amount": 3}}
 
 
 def test_lapsed_window_releases_runner_and_input_continues(runtime: object) -> None:

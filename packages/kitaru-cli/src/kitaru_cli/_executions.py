@@ -94,10 +94,24 @@ def resume_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> No
 
 
 def cancel_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
-    """Cancel an execution (at its next checkpoint boundary if it is running)."""
+    """Cancel an execution: at once if nothing runs it, else at its next checkpoint boundary
+    or wait."""
     with session("executions.cancel", output) as out:
         client = open_client()
-        _action(out, "Cancelled", client.executions.cancel(resolve_id(client, exec_id)))
+        execution = client.executions.cancel(resolve_id(client, exec_id))
+        status = _shapes.status_text(execution)
+        # A runner that drives the execution stops at its next checkpoint boundary or in
+        # wait() (SPEC decision 15): until then the cancel is only requested.
+        done = status == "cancelled"
+        if out.json:
+            out.emit_item(_shapes.full(execution), cancel="cancelled" if done else "requested")
+            return
+        if done:
+            out.line(f"Cancelled execution: {execution.exec_id}")
+        else:
+            out.line(f"Cancel requested for execution: {execution.exec_id}")
+            out.line("It stops at its next checkpoint boundary or wait.")
+        out.line(f"Status: {status}")
 
 
 def replay_command(

@@ -41,7 +41,13 @@ def input_command(
         typer.Argument(help="Execution id or unique prefix (optional with --interactive)."),
     ] = None,
     value: Annotated[
-        str | None, typer.Option("--value", help="The input, as JSON (e.g. 5, true, '\"text\"').")
+        str | None,
+        typer.Option(
+            "--value",
+            help="The input, as JSON (e.g. 5, true, '\"text\"'); a bare word such as yes is "
+            "taken as a string. It is converted to the wait's schema as pydantic does "
+            '("5" -> 5, "yes" -> true).',
+        ),
     ] = None,
     wait: Annotated[
         str | None,
@@ -78,10 +84,11 @@ def input_command(
             raise usage_error("`--value` is required (or use `--abort` / `--interactive`).")
         if wait is not None and not wait.strip():
             raise usage_error("`--wait` must be a non-empty wait name or id.")
-        parsed = None if abort else parse_json_option("--value", value)
+        parsed = None if abort else _parse_value(value)
         client = open_client()
         full_id = resolve_id(client, exec_id)
         selected = wait.strip() if wait is not None else _single_wait(client, full_id).name
+        label = _wait_name(client, full_id, selected)
         if abort:
             execution = client.executions.abort_wait(full_id, wait=selected)
         else:
@@ -90,12 +97,35 @@ def input_command(
             out.emit_item(_shapes.full(execution))
             return
         verb = "Aborted" if abort else "Resolved"
-        out.line(f"{verb} wait '{selected}' of execution {full_id}.")
+        out.line(f"{verb} wait '{label}' of execution {full_id}.")
         status = _shapes.status_text(execution)
         out.line(f"Status: {status}")
         if status == "failed" and not abort:
             # Its runner was lost while it listened: the answer is kept for the retry.
             out.line(f"It does not continue by itself: kitaru executions retry {full_id}")
+
+
+def _parse_value(text: str | None) -> Any:
+    """The ``--value`` text as JSON; a bare word that is not JSON (``yes``, ``hello``) is
+    taken as a string, as the inline prompt of a local run does. Text that looks like a JSON
+    object, array or string but does not parse is a usage error."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        stripped = text.strip()
+        if not stripped or stripped[0] in '{["':
+            return parse_json_option("--value", text)  # raises the usage error
+        return text
+
+
+def _wait_name(client: KitaruClient, exec_id: str, selector: str) -> str:
+    """The name of the pending wait ``selector`` (a name or a wait id) picks, for messages."""
+    for pending in client.executions.pending_waits(exec_id):
+        if selector in (pending.name, pending.wait_id):
+            return pending.name
+    return selector  # the client raises the error that names the pending waits
 
 
 def _single_wait(client: KitaruClient, exec_id: str) -> PendingWait:
@@ -190,6 +220,8 @@ def _ask_value() -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
+            if text.strip()[0] not in '{["':
+                return text.strip()  # a bare word is taken as a string
             typer.echo(f"Error: Invalid JSON: {exc}.", err=True)
 
 

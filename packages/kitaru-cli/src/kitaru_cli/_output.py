@@ -89,8 +89,9 @@ class Session:
 
     # -- JSON ------------------------------------------------------------------------------
 
-    def emit_item(self, item: Mapping[str, Any]) -> None:
-        document = {"command": self.command, "item": item}
+    def emit_item(self, item: Mapping[str, Any], **extra: Any) -> None:
+        """``{"command": ..., "item": item}`` plus any ``extra`` top-level keys."""
+        document = {"command": self.command, "item": item, **extra}
         typer.echo(dump_json(document, pretty=stdout_is_tty()))
 
     def emit_items(self, items: Sequence[Any]) -> None:

@@ -7,6 +7,7 @@ alike.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -17,7 +18,16 @@ if TYPE_CHECKING:
     from kitaru.client import Execution
     from kitaru.runtime import Runtime
 
-__all__ = ["get_execution", "list_executions", "open_client", "parse_status", "resolve_id"]
+__all__ = [
+    "check_journal_folder",
+    "get_execution",
+    "list_executions",
+    "missing_journal_folder",
+    "open_client",
+    "parse_status",
+    "resolve_id",
+    "sqlite_file",
+]
 
 
 def open_client(*, read_only: bool = False) -> KitaruClient:
@@ -32,6 +42,8 @@ def open_client(*, read_only: bool = False) -> KitaruClient:
     from kitaru import KitaruClient
     from kitaru.runtime import scoped_runtime
 
+    if scoped_runtime() is None:
+        check_journal_folder()
     if read_only and scoped_runtime() is None:
         runtime = _reader_runtime()
         if runtime is not None:
@@ -40,6 +52,56 @@ def open_client(*, read_only: bool = False) -> KitaruClient:
             with use_runtime(runtime):
                 return KitaruClient()
     return KitaruClient()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///path`` journal URL (None for other URLs and in-memory ones)."""
+    if not url.lower().startswith("sqlite") or ":///" not in url:
+        return None
+    path = url.split(":///", 1)[1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def missing_journal_folder(url: str) -> Path | None:
+    """The folder of a SQLite journal at ``url`` when that folder does not exist, else None.
+
+    Kitaru's own config folder (where the default journal lives) does not count: the first
+    run creates it, and until then the default journal reads as empty.
+    """
+    from kitaru.runtime import config_dir
+
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    folder = path.expanduser().absolute().parent
+    if folder.exists() or folder == config_dir().absolute():
+        return None
+    return folder
+
+
+def check_journal_folder() -> None:
+    """A usage error when the configured SQLite journal's folder does not exist.
+
+    Such a path is almost always a typo (``KITARU_STORE_URL=sqlite:////tmp/kitaru/x.db``
+    for ``.../kitaru-data/x.db``), and the SQL backend would otherwise create the folder and
+    an empty journal in it, so ``executions list`` would read as empty and exit 0.
+    """
+    import os
+
+    from kitaru.runtime import store_url
+
+    url = store_url()
+    folder = missing_journal_folder(url)
+    if folder is None:
+        return
+    source = (
+        "KITARU_STORE_URL" if os.environ.get("KITARU_STORE_URL", "").strip() else "kitaru login"
+    )
+    raise usage_error(
+        f"The journal folder '{folder}' does not exist (journal {url}, from {source}). Check "
+        f"the path for a typo, or create the folder first (mkdir -p '{folder}') if a new "
+        "journal should go there."
+    )
 
 
 def _scheme(url: str) -> str:

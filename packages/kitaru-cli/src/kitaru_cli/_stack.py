@@ -213,7 +213,7 @@ def _active_name_or_default() -> str:
 
 @app.command("create")
 def create_command(
-    name: Annotated[str | None, typer.Argument(help="Name of the new stack.")] = None,
+    name: Annotated[str, typer.Argument(help="Name of the new stack.", show_default=False)],
     stack_type: Annotated[
         str,
         typer.Option("--type", help="Stack type (installed by plugins; core ships 'local')."),
@@ -229,7 +229,7 @@ def create_command(
 ) -> None:
     """Create a stack (and make it the active one unless --no-activate)."""
     with session("stack.create", output) as out:
-        if name is None or not name.strip():
+        if not name.strip():
             raise usage_error("A stack name is required: kitaru stack create NAME.")
         labels = _parse_labels(label)
         kind = stack_type.strip().lower()

@@ -102,7 +102,14 @@ JOURNAL_STATUS_TEXT = {
 def _journal_status(report: _Report, url: str) -> str:
     """``ok``, ``not_created`` (an embedded journal no run has created yet) or ``error``."""
     if _sqlite_file_missing(url):
-        return "not_created"
+        from kitaru_cli._reading import missing_journal_folder
+
+        if missing_journal_folder(url) is None:
+            return "not_created"
+        from kitaru_cli._reading import check_journal_folder
+
+        report.attempt("journal", check_journal_folder)  # names the folder and the fix
+        return "error"
 
     def open_journal() -> str:
         from kitaru.runtime import current_runtime

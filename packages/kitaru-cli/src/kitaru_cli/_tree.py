@@ -3,9 +3,10 @@ commands (plugin commands are added by :func:`kitaru_cli.app.main`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 __all__ = ["build_app"]
 
@@ -38,6 +39,33 @@ def _root(
         raise typer.Exit()
 
 
+def _quiet_flags(command: Any, ctx: Any) -> None:
+    """Show on/off flags (``--abort``, ``--help``) without Typer's ``<bool>`` value metavar:
+    they take no value. Their help option included (created here as click would, cached)."""
+    for param in [*command.params, command.get_help_option(ctx)]:
+        if (
+            param is not None
+            and getattr(param, "is_flag", False)
+            and not getattr(param, "count", False)
+            and param.metavar is None
+        ):
+            param.metavar = ""
+
+
+class KitaruGroup(TyperGroup):
+    """The command groups of ``kitaru``: Typer's, with flags shown without a metavar."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        _quiet_flags(self, ctx)
+        return super().get_params(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _quiet_flags(command, ctx)
+        return command
+
+
 def build_app() -> typer.Typer:
     """A fresh root app with the built-in commands (no plugin commands)."""
     from kitaru_cli import (
@@ -55,6 +83,7 @@ def build_app() -> typer.Typer:
 
     root = typer.Typer(
         name="kitaru",
+        cls=KitaruGroup,
         help=HELP,
         context_settings=CONTEXT,
         add_completion=False,
@@ -65,12 +94,12 @@ def build_app() -> typer.Typer:
     root.command("login")(_connection.login_command)
     root.command("logout")(_connection.logout_command)
     root.command("status")(_status.status_command)
-    root.add_typer(_log_store.app, name="log-store")
-    root.add_typer(_stack.app, name="stack")
-    root.add_typer(_secrets.app, name="secrets")
-    root.add_typer(_model.app, name="model")
+    root.add_typer(_log_store.app, name="log-store", cls=KitaruGroup)
+    root.add_typer(_stack.app, name="stack", cls=KitaruGroup)
+    root.add_typer(_secrets.app, name="secrets", cls=KitaruGroup)
+    root.add_typer(_model.app, name="model", cls=KitaruGroup)
     root.command("run")(_run.run_command)
-    root.add_typer(_executions.app, name="executions")
+    root.add_typer(_executions.app, name="executions", cls=KitaruGroup)
     root.command("plugins")(_plugins.plugins_command)
     root.command(
         "memory", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}

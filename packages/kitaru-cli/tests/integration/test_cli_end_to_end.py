@@ -156,12 +156,16 @@ def test_run_wait_input_logs_replay(kitaru_exe, flow_file: Path) -> None:
         "`--args` must be a JSON object",
         "KitaruUsageError",
     )
-    text = kitaru_exe("executions", "input", exec_id, "--value", "oops")
+    text = kitaru_exe("executions", "input", exec_id, "--value", "oops")  # a bare word: a string
     assert text.exit_code == 1 and text.stdout == ""
-    assert text.stderr.startswith("Error: Invalid JSON for `--value`:")
+    assert text.stderr.startswith(
+        "Error: Input for wait 'wait' does not match its schema: $: expected integer, got "
+        "string 'oops'"
+    )
     assert journal(kitaru_exe) == before
 
-    answered = kitaru_exe("executions", "input", exec_id[:8], "--value", "5", "-o", "json")
+    # The JSON string "5" is converted to the int 5 (SPEC decision 11).
+    answered = kitaru_exe("executions", "input", exec_id[:8], "--value", '"5"', "-o", "json")
     assert answered.exit_code == 0, answered.stderr
     assert answered.json()["command"] == "executions.input"
     done = poll(kitaru_exe, exec_id, "completed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import kitaru
 
 
@@ -33,3 +35,27 @@ def simple_flow(x: int) -> int:
 
 
 not_a_flow = 42
+
+
+GATE = threading.Event()
+
+
+@kitaru.checkpoint
+def gated(x: int) -> int:
+    GATE.wait(10)
+    return x
+
+
+@kitaru.flow
+def gated_flow(x: int) -> int:
+    return double(gated(x))
+
+
+@kitaru.checkpoint
+def asks_inside() -> int:
+    return kitaru.wait(schema=int, name="inner")  # not allowed: a usage error
+
+
+@kitaru.flow
+def wait_in_checkpoint_flow() -> int:
+    return asks_inside()

@@ -37,6 +37,35 @@ def test_help_flags(cli, flag: str) -> None:
         assert command in result.stdout
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["executions"],
+        ["executions", "input"],
+        ["executions", "logs"],
+        ["executions", "cancel"],
+        ["stack", "create"],
+        ["stack", "delete"],
+        ["run"],
+    ],
+    ids=lambda a: " ".join(a) or "root",
+)
+def test_help_shows_flags_without_a_value_metavar(cli, args: list[str]) -> None:
+    result = cli(*args, "--help")
+    assert result.exit_code == 0, result.stderr
+    assert "<bool>" not in result.stdout  # on/off flags take no value
+    assert "--help" in result.stdout
+
+
+def test_stack_create_shows_its_name_as_required(cli) -> None:
+    result = cli("stack", "create", "--help")
+    assert "stack create [OPTIONS] {name}" in result.stdout  # {...}: required, [...]: optional
+    assert "[required]" in result.stdout
+    missing = cli("stack", "create")
+    assert missing.exit_code == 2 and "Missing argument 'name'" in missing.stderr
+
+
 def test_bad_output_format_is_rejected(cli) -> None:
     for args in (
         ["plugins"],

@@ -82,6 +82,24 @@ def test_run_wait_failure_exits_1(cli, memory_runtime) -> None:
     assert "Error: Execution" in text.stderr and "boom 2" in text.stderr
 
 
+def test_a_usage_failure_says_to_fix_the_code_before_retrying(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:wait_in_checkpoint_flow", "--wait", "-o", "json")
+    assert result.exit_code == 1
+    error = result.error()
+    assert error["type"] == "KitaruUserCodeError"
+    assert "Call wait() in the flow body instead" in error["message"]
+    assert "usage error" in error["message"] and "Fix the code" in error["message"]
+    exec_id = cli("executions", "list", "-o", "json").json()["items"][0]["exec_id"]
+    assert f"kitaru executions retry {exec_id}" in error["message"]
+    item = cli("executions", "get", exec_id, "-o", "json").json()["item"]
+    assert item["failure"]["origin"] == "usage"
+    followed = cli("executions", "logs", exec_id, "--follow")
+    assert followed.exit_code == 1
+    assert "A usage error: fix the code as the message says, then retry" in followed.stdout
+    event = cli("executions", "logs", exec_id, "--follow", "-o", "json").stdout.splitlines()[-1]
+    assert json.loads(event)["item"]["recovery_command"] == f"kitaru executions retry {exec_id}"
+
+
 @pytest.mark.parametrize(
     ("target", "message"),
     [
@@ -259,6 +277,22 @@ def test_id_prefixes(cli, memory_runtime, waiting: str) -> None:
     assert cli("executions", "get", "abcdef01", "-o", "json").json()["item"]["exec_id"] == twin_a
 
 
+def test_ids_and_prefixes_are_case_insensitive(cli, memory_runtime, waiting: str) -> None:
+    # SPEC decision 19: an id copied in upper case names the same execution.
+    for given in (waiting.upper(), waiting[:8].upper(), waiting[:8].title()):
+        got = cli("executions", "get", given, "-o", "json")
+        assert got.exit_code == 0, (given, got.stderr)
+        assert got.json()["item"]["exec_id"] == waiting
+    result = cli("executions", "input", waiting[:8].upper(), "--value", "1")
+    assert result.exit_code == 0, result.stderr
+    settle(waiting, "completed")
+    assert cli("executions", "logs", waiting[:8].upper()).exit_code == 0
+    twin = waiting_with_waits(memory_runtime, [], exec_id="abcdef01-0000-0000-0000-000000000000")
+    waiting_with_waits(memory_runtime, [], exec_id="abcdef02-0000-0000-0000-000000000000")
+    assert "ambiguous" in cli("executions", "get", "ABCDEF", "-o", "json").error()["message"]
+    assert cli("executions", "get", "ABCDEF01", "-o", "json").json()["item"]["exec_id"] == twin
+
+
 # -- input ----------------------------------------------------------------------------------
 
 
@@ -293,8 +327,18 @@ def test_input_needs_an_id(cli, memory_runtime) -> None:
 
 
 def test_input_validation_error_type(cli, waiting: str) -> None:
-    result = cli("executions", "input", waiting, "--value", "true", "-o", "json")
+    result = cli("executions", "input", waiting, "--value", "many", "-o", "json")
     assert result.error()["type"] == "KitaruWaitValidationError"
+    assert "expected integer, got string 'many'" in result.error()["message"]
+
+
+@pytest.mark.parametrize("value", ['"5"', "5", " 5 "])
+def test_input_is_converted_to_the_schema(cli, waiting: str, value: str) -> None:
+    # SPEC decision 11: converted as pydantic's lax mode does; the flow gets the int 5.
+    result = cli("executions", "input", waiting, "--value", value)
+    assert result.exit_code == 0, result.stderr
+    settle(waiting, "completed")
+    assert "  Result: 9" in cli("executions", "get", waiting).stdout.splitlines()
 
 
 def test_input_resolves_and_continues(cli, waiting: str) -> None:
@@ -315,6 +359,16 @@ def test_input_json_item_and_explicit_wait(cli, waiting: str) -> None:
     ).json()
     assert doc["command"] == "executions.input"
     assert doc["item"]["exec_id"] == waiting
+    settle(waiting, "completed")
+
+
+def test_input_by_wait_id_names_the_wait(cli, waiting: str) -> None:
+    from kitaru import KitaruClient
+
+    (pending,) = KitaruClient().executions.pending_waits(waiting)
+    result = cli("executions", "input", waiting, "--wait", pending.wait_id, "--value", "1")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"Resolved wait 'approval' of execution {waiting}."
     settle(waiting, "completed")
 
 
@@ -388,9 +442,31 @@ def test_resume_with_pending_wait_is_refused(cli, waiting: str) -> None:
 def test_cancel(cli, waiting: str) -> None:
     doc = cli("executions", "cancel", waiting, "-o", "json").json()
     assert doc["command"] == "executions.cancel"
-    assert doc["item"]["status"] == "cancelled"
+    assert doc["item"]["status"] == "cancelled" and doc["cancel"] == "cancelled"
     again = cli("executions", "cancel", waiting)
     assert again.exit_code == 1 and "already finished" in again.stderr
+
+
+def test_cancel_of_a_running_execution_is_a_request(cli, memory_runtime) -> None:
+    import cli_flows
+
+    cli_flows.GATE.clear()
+    started = cli("run", "cli_flows:gated_flow", "--args", '{"x": 1}', "-o", "json")
+    exec_id = started.json()["item"]["exec_id"]
+    try:
+        settle(exec_id, "running")
+        text = cli("executions", "cancel", exec_id[:8])
+        assert text.exit_code == 0, text.stderr
+        assert text.stdout.splitlines() == [
+            f"Cancel requested for execution: {exec_id}",
+            "It stops at its next checkpoint boundary or wait.",
+            "Status: running",
+        ]
+        doc = cli("executions", "cancel", exec_id, "-o", "json").json()
+        assert doc["cancel"] == "requested" and doc["item"]["status"] == "running"
+    finally:
+        cli_flows.GATE.set()
+    assert settle(exec_id, "cancelled") == "cancelled"
 
 
 def test_replay(cli, memory_runtime, waiting: str) -> None:

@@ -116,7 +116,7 @@ def test_create_use_show_delete(cli, memory_runtime: object, isolated_config: Pa
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["create"], "A stack name is required: kitaru stack create NAME."),
+        (["create", " "], "A stack name is required: kitaru stack create NAME."),
         (
             ["create", "x", "--label", "novalue"],
             "`--label` must look like KEY=VALUE, got 'novalue'.",

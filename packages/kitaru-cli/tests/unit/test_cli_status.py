@@ -90,6 +90,17 @@ def test_status_on_a_fresh_config(
     assert "errors" not in item
 
 
+def test_status_reports_a_journal_folder_that_does_not_exist(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "typo"
+    monkeypatch.setenv("KITARU_STORE_URL", f"sqlite:///{folder / 'kitaru.db'}")
+    item = cli("status", "-o", "json").json()["item"]
+    assert item["journal_status"] == "error"
+    assert item["errors"][0]["message"].startswith(f"The journal folder '{folder}' does not exist")
+    assert not folder.exists()
+
+
 def test_status_reports_what_it_cannot_open(
     cli, isolated_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

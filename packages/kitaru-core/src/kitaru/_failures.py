@@ -6,10 +6,27 @@ import traceback as tb
 
 from kitaru._logcapture import redact
 from kitaru.backend import FailureRecord
-from kitaru.errors import FailureOrigin, KitaruRuntimeError
+from kitaru.errors import (
+    FailureOrigin,
+    KitaruContextError,
+    KitaruRuntimeError,
+    KitaruUsageError,
+)
 
 
 def failure_from(exc: BaseException, *, origin: FailureOrigin | None = None) -> FailureRecord:
+    """The journaled failure for ``exc``.
+
+    ``origin`` defaults to ``runtime`` for Kitaru's runtime errors, else ``user_code``. User
+    code that misused Kitaru's API (a :class:`KitaruContextError` such as ``wait()`` inside a
+    ``@checkpoint``, or a :class:`KitaruUsageError`) is a ``usage`` failure even where the
+    caller says ``user_code``: rerunning the same code cannot help, so ``retries=`` skips it
+    (a manual retry after fixing the code runs the fix).
+    """
+    if origin in (None, FailureOrigin.USER_CODE) and isinstance(
+        exc, KitaruContextError | KitaruUsageError
+    ):
+        origin = FailureOrigin.USAGE
     if origin is None:
         origin = (
             FailureOrigin.RUNTIME

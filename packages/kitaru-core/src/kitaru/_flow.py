@@ -139,7 +139,15 @@ def execution_error(record: ExecutionRecord) -> KitaruExecutionError:
     message = f"Execution {record.exec_id} finished with status '{status.value}'."
     if reason:
         message += f" {reason}"
-    if status is ExecutionStatus.FAILED:
+    if status is ExecutionStatus.FAILED and origin is FailureOrigin.USAGE:
+        # The same code fails the same way; a retry re-imports the flow's module, so once
+        # the code is fixed a retry runs the fix and keeps the completed checkpoints.
+        message += (
+            "\n\nThis is a usage error: retrying the same code fails the same way. Fix the "
+            "code as the message says, then retry (completed checkpoints are reused):"
+            f"\n\n  kitaru executions retry {record.exec_id}"
+        )
+    elif status is ExecutionStatus.FAILED:
         message += (
             f"\n\nTo retry this failed execution, run:\n\n  kitaru executions retry "
             f"{record.exec_id}"
@@ -147,8 +155,8 @@ def execution_error(record: ExecutionRecord) -> KitaruExecutionError:
     cls: type[KitaruExecutionError] = KitaruExecutionError
     if origin is FailureOrigin.DIVERGENCE:
         cls = KitaruDivergenceError
-    elif origin is FailureOrigin.USER_CODE:
-        cls = KitaruUserCodeError
+    elif origin in (FailureOrigin.USER_CODE, FailureOrigin.USAGE):
+        cls = KitaruUserCodeError  # a usage failure is the user code's too
     return cls(message, exec_id=record.exec_id, status=status, failure_origin=origin)
 
 

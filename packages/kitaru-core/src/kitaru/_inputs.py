@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -50,14 +49,15 @@ def select_wait(runtime: Runtime, exec_id: str, selector: str) -> WaitRecord:
 
 
 def _plain(value: Any) -> Any:
-    """A pydantic model or dataclass instance as the JSON data it stands for (the natural
-    answer to a wait with ``schema=Model``); anything else unchanged."""
-    dump = getattr(value, "model_dump", None)
-    if callable(dump) and not isinstance(value, type):
-        return dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return json.loads(json.dumps(dataclasses.asdict(value), default=str))
-    return value
+    """A pydantic model, dataclass, datetime, UUID, enum member ... as the JSON data it
+    stands for (the natural answer to a wait with ``schema=Model`` or ``schema=datetime``);
+    anything pydantic cannot serialize unchanged (the JSON check then names it)."""
+    import pydantic_core
+
+    try:
+        return pydantic_core.to_jsonable_python(value)
+    except pydantic_core.PydanticSerializationError:
+        return value
 
 
 def resolve(
@@ -78,7 +78,9 @@ def resolve(
             json.dumps(value)
         except (TypeError, ValueError) as exc:
             raise KitaruUsageError(f"Wait input must be JSON-serializable: {exc}") from exc
-        problems = _jsonschema.errors(wait_record.schema, value)
+        # Converted the way pydantic's lax mode would ("5" -> 5 for an int, "yes" -> True
+        # for a bool), and stored converted, so every reader sees the right JSON type.
+        value, problems = _jsonschema.coerce(wait_record.schema, value)
         if problems:
             raise KitaruWaitValidationError(
                 f"Input for wait '{wait_record.name}' does not match its schema: "

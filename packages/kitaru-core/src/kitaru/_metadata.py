@@ -93,17 +93,40 @@ def load(exec_id: str, name: str) -> Any:
 
 
 def find_artifact(backend: Any, exec_id: str, name: str) -> ArtifactRecord:
+    """The artifact ``name`` names in the execution (SPEC decision 23).
+
+    In order: a ``save()``d artifact with that name, or a checkpoint's return value by the
+    checkpoint's invocation id (``add_2``) or name (``add``); failing those, a checkpoint's
+    return value by its output name (``"output"``, as the original Kitaru named it).
+    Several matches at one level: :class:`KitaruRuntimeError` listing them; none: one listing
+    what there is.
+    """
     calls = {c.invocation_id: c for c in backend.get_calls(exec_id)}
-    matches = []
-    for artifact in backend.list_artifacts(exec_id):
-        if artifact.save_type == "manual" and artifact.name == name:
-            matches.append(artifact)
-        elif artifact.save_type == "step_output" and artifact.invocation_id is not None:
-            call = calls.get(artifact.invocation_id)
-            if name == artifact.invocation_id or (call is not None and call.name == name):
-                matches.append(artifact)
+    artifacts = backend.list_artifacts(exec_id)
+    manual = [a for a in artifacts if a.save_type == "manual"]
+    outputs = [a for a in artifacts if a.save_type == "step_output" and a.invocation_id is not None]
+
+    def checkpoint_name(artifact: ArtifactRecord) -> str | None:
+        call = calls.get(artifact.invocation_id)
+        return call.name if call is not None else None
+
+    matches = [a for a in manual if a.name == name] + [
+        a for a in outputs if name in (a.invocation_id, checkpoint_name(a))
+    ]
     if not matches:
-        raise KitaruRuntimeError(f"No artifact named '{name}' was found in execution {exec_id}.")
+        matches = [a for a in outputs if a.name == name]
+    if not matches:
+        available = []
+        if manual:
+            saved = ", ".join(dict.fromkeys(a.name for a in manual))
+            available.append(f"saved artifacts: {saved}")
+        if outputs:
+            ids = ", ".join(dict.fromkeys(str(a.invocation_id) for a in outputs))
+            available.append(f"checkpoint outputs (by checkpoint name or invocation id): {ids}")
+        raise KitaruRuntimeError(
+            f"No artifact named '{name}' was found in execution {exec_id}. "
+            + ("Available: " + "; ".join(available) + "." if available else "It has none.")
+        )
     if len(matches) > 1:
         listing = ", ".join(f"{a.invocation_id}/{a.name} ({a.save_type})" for a in matches)
         raise KitaruRuntimeError(

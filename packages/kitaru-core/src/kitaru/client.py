@@ -128,18 +128,26 @@ class _Executions:
         return _liveness.reap(backend, backend.get_execution(_check_id(exec_id)))
 
     def resolve_id(self, exec_id_or_prefix: str) -> str:
-        """The full id of the execution that ``exec_id_or_prefix`` (>= 6 chars) names."""
+        """The full id of the execution that ``exec_id_or_prefix`` (>= 6 chars) names.
+
+        Case-insensitive for the UUIDs Kitaru makes (they are stored in lower case): an id or
+        prefix copied in upper case names the same execution. An id stored with upper-case
+        letters still matches exactly.
+        """
         text = _check_id(exec_id_or_prefix)
-        try:
-            return self._rt.backend.get_execution(text).exec_id
-        except ExecutionNotFoundError:
-            pass
+        backend = self._rt.backend
+        candidates = [text] if text == text.lower() else [text, text.lower()]
+        for candidate in candidates:
+            try:
+                return backend.get_execution(candidate).exec_id
+            except ExecutionNotFoundError:
+                pass
         if len(text) < 6:
             raise KitaruUsageError(
                 f"No execution '{text}'. Give a full execution id or a prefix of at least 6 "
                 "characters."
             )
-        found = self._rt.backend.find_execution_ids(text, limit=6)
+        found = sorted({i for c in candidates for i in backend.find_execution_ids(c, limit=6)})
         if not found:
             raise ExecutionNotFoundError(text)
         if len(found) > 1:
@@ -494,7 +502,14 @@ class _Executions:
         runner_for(self._rt, record).continue_execution(record.exec_id)
 
     def cancel(self, exec_id: str) -> Execution:
-        """Cancel: at once if nothing runs it, else at the runner's next boundary."""
+        """Cancel an unfinished execution, and return it as it is now.
+
+        A ``pending`` or ``waiting`` execution that no runner drives is cancelled at once
+        (the returned status is ``cancelled``). A running one only gets the cancel
+        *requested*: its runner stops it at the next checkpoint boundary or in ``wait()``, so
+        the returned status is still ``running`` (or ``waiting``) until then; poll
+        ``get()`` or ``FlowHandle.wait()`` to see it end as ``cancelled``.
+        """
         record = self._record(exec_id)
         if record.state.is_finished:
             raise KitaruStateError(

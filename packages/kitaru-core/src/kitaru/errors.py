@@ -45,12 +45,19 @@ __all__ = [
 
 
 class FailureOrigin(StrEnum):
-    """Where a failure came from."""
+    """Where a failure came from.
+
+    ``usage``: the code used Kitaru's API where it is not allowed (``wait()`` inside a
+    ``@checkpoint``, ``save()`` in the flow body, ...). Running the same code again fails the
+    same way, so ``retries=`` does not retry it; fix the code, then ``retry`` the execution
+    (it re-imports the code). Reported as :class:`KitaruUserCodeError`.
+    """
 
     USER_CODE = "user_code"
     RUNTIME = "runtime"
     BACKEND = "backend"
     DIVERGENCE = "divergence"
+    USAGE = "usage"
     UNKNOWN = "unknown"
 
 

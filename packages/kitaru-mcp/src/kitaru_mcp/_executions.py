@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from kitaru import KitaruClient
+from kitaru.errors import KitaruWaitValidationError
 from pydantic import Field
 
 from kitaru_mcp import _shapes
-from kitaru_mcp._waits import check_value
+from kitaru_mcp._waits import explain
 
 __all__ = [
     "get_execution_logs",
@@ -222,17 +223,21 @@ def kitaru_executions_input(
 ) -> dict[str, Any]:
     """Answer a pending wait of an execution; the execution then continues on its own.
 
-    The value is checked against the wait's JSON schema first: a wrong value is an error and
-    the wait stays pending. Returns the execution in full.
+    The value is checked against the wait's JSON schema and converted as pydantic does
+    ("5" for an integer is 5, "yes" for a boolean is true): a value that still does not fit
+    is an error and the wait stays pending. Returns the execution in full.
     """
     client = _client()
     full_id = _resolve(client, exec_id)
     selector = wait.strip()
-    for pending in client.executions.pending_waits(full_id):
-        if selector in (pending.name, pending.wait_id):
-            check_value(pending.name, pending.schema, value)
-            break
-    return _shapes.full(client.executions.input(full_id, wait=selector, value=value))
+    try:
+        execution = client.executions.input(full_id, wait=selector, value=value)
+    except KitaruWaitValidationError as exc:
+        for pending in client.executions.pending_waits(full_id):
+            if selector in (pending.name, pending.wait_id):
+                raise explain(pending.name, pending.schema, value, exc) from exc
+        raise
+    return _shapes.full(execution)
 
 
 def kitaru_executions_abort_wait(exec_id: ExecId, wait: WaitSelector) -> dict[str, Any]:
@@ -296,6 +301,11 @@ def kitaru_executions_replay(
 
 
 def kitaru_executions_cancel(exec_id: ExecId) -> dict[str, Any]:
-    """Cancel an unfinished execution (at once if idle, else at its next checkpoint or wait)."""
+    """Cancel an unfinished execution (at once if idle, else at its next checkpoint or wait).
+
+    Returns the execution as it is now: status "cancelled" when it was cancelled at once;
+    still "running" (or "waiting") when the cancel was only requested from its runner, in
+    which case poll kitaru_executions_get until it reads "cancelled".
+    """
     client = _client()
     return _shapes.full(client.executions.cancel(_resolve(client, exec_id)))

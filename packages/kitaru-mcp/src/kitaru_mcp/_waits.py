@@ -1,7 +1,10 @@
-"""Checking a value against a wait's JSON schema before it is sent, with a message an LLM
-can act on. Core validates the full schema again when the wait is resolved; this pre-check
-covers the top-level JSON type, which is what a model most often gets wrong (``"5"`` for
-``5``, ``"true"`` for ``true``), and says exactly what to send instead."""
+"""Explaining a rejected wait value with a message an LLM can act on.
+
+Core converts a wait's input the way pydantic's lax mode does (``"5"`` for an integer is 5,
+``"true"`` for a boolean is ``true``) and rejects what still does not fit. When it does,
+:func:`explain` adds what a model most often needs to hear: the JSON type the wait expects,
+"pass the value itself, not a string that contains it", the wait's schema, and that the
+wait is still pending."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 
 from kitaru.errors import KitaruWaitValidationError
 
-__all__ = ["check_value", "json_type_of"]
+__all__ = ["explain", "json_type_of"]
 
 _JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
@@ -63,35 +66,36 @@ def _matches(actual: str, allowed: Sequence[str]) -> bool:
     return actual == "integer" and "number" in allowed
 
 
-def check_value(wait_name: str, schema: Mapping[str, Any] | None, value: Any) -> None:
-    """Raise :class:`~kitaru.errors.KitaruWaitValidationError` when ``value``'s top-level
-    JSON type is not one ``schema`` allows. Nothing is changed either way."""
-    if not schema:
-        return
-    allowed = _allowed_types(schema)
-    if allowed is None or not all(t in _JSON_TYPES for t in allowed):
-        return
-    actual = json_type_of(value)
-    if _matches(actual, allowed):
-        return
-    expected = " or ".join(allowed)
-    message = (
-        f"Value for wait '{wait_name}' must be JSON {expected}, got {actual} "
-        f"{json.dumps(value, default=repr)[:200]}."
-    )
-    if isinstance(value, str):
-        try:
-            decoded = json.loads(value)
-        except ValueError:
-            decoded = _missing
-        if decoded is not _missing and _matches(json_type_of(decoded), allowed):
+def explain(
+    wait_name: str,
+    schema: Mapping[str, Any] | None,
+    value: Any,
+    error: KitaruWaitValidationError,
+) -> KitaruWaitValidationError:
+    """``error`` (core's rejection of ``value``) with hints on what to send instead."""
+    message = str(error).rstrip(".") + "."
+    allowed = _allowed_types(schema) if schema else None
+    if allowed is not None and all(t in _JSON_TYPES for t in allowed):
+        actual = json_type_of(value)
+        if not _matches(actual, allowed):
             message += (
-                f" Pass the JSON value itself ({json.dumps(decoded)}), not a string that "
-                "contains it."
+                f" The value must be JSON {' or '.join(allowed)}, got {actual} "
+                f"{json.dumps(value, default=repr)[:200]}."
             )
-    message += f" The wait's schema: {json.dumps(schema, sort_keys=True)[:1000]}."
-    message += " The wait is still pending."
-    raise KitaruWaitValidationError(message)
+        if isinstance(value, str):
+            try:
+                decoded = json.loads(value)
+            except ValueError:
+                decoded = _missing
+            if decoded is not _missing and _matches(json_type_of(decoded), allowed):
+                message += (
+                    f" Pass the JSON value itself ({json.dumps(decoded)}), not a string that "
+                    "contains it."
+                )
+    if schema:
+        message += f" The wait's schema: {json.dumps(schema, sort_keys=True)[:1000]}."
+    message += f" The wait '{wait_name}' is still pending."
+    return KitaruWaitValidationError(message)
 
 
 _missing = object()

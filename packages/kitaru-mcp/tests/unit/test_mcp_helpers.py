@@ -1,10 +1,9 @@
-"""The pure helpers: the wait-value pre-check, value conversion, error names, URL masking."""
+"""The pure helpers: explaining a rejected wait value, value conversion, error names, URLs."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 import pydantic
 import pytest
@@ -13,52 +12,26 @@ from kitaru.errors import KitaruUsageError, KitaruWaitValidationError
 from kitaru_mcp._errors import as_tool, error_type
 from kitaru_mcp._shapes import jsonable_value, qualified_type_name
 from kitaru_mcp._system import mask_url
-from kitaru_mcp._waits import check_value, json_type_of
+from kitaru_mcp._waits import explain, json_type_of
 
 
-@pytest.mark.parametrize(
-    ("schema", "good", "bad"),
-    [
-        ({"type": "integer"}, [0, 5, -3, 2.0], [True, "5", 1.5, None, [1], {"a": 1}]),
-        ({"type": "number"}, [1, 1.5], [False, "1.5", None]),
-        ({"type": "boolean"}, [True, False], [0, 1, "true", None]),
-        ({"type": "string"}, ["", "x"], [1, None, ["x"]]),
-        ({"type": "array", "items": {"type": "integer"}}, [[], [1]], [{}, "[]"]),
-        ({"type": "object", "properties": {"a": {"type": "integer"}}}, [{}, {"a": 1}], [[], "{}"]),
-        ({"type": "null"}, [None], [0, ""]),
-        ({"anyOf": [{"type": "integer"}, {"type": "null"}]}, [1, None], ["1", True]),
-        ({"type": ["string", "null"]}, ["a", None], [1]),
-    ],
-)
-def test_top_level_type_pre_check(schema: dict[str, Any], good: list[Any], bad: list[Any]) -> None:
-    for value in good:
-        check_value("w", schema, value)
-    for value in bad:
-        with pytest.raises(KitaruWaitValidationError, match="The wait is still pending"):
-            check_value("w", schema, value)
+def test_explain_says_what_to_send() -> None:
+    core = KitaruWaitValidationError("Input for wait 'approve' does not match its schema: x.")
+    message = str(explain("approve", {"type": "object"}, '{"ok": true}', core))
+    assert message.startswith("Input for wait 'approve' does not match its schema: x.")
+    assert "must be JSON object, got string" in message
+    assert 'Pass the JSON value itself ({"ok": true})' in message
+    assert '{"type": "object"}' in message and "The wait 'approve' is still pending." in message
+    message = str(explain("n", {"type": "integer"}, "five", core))
+    assert "must be JSON integer, got string" in message
+    assert "Pass the JSON value" not in message
 
 
-def test_pre_check_message_says_what_to_send() -> None:
-    with pytest.raises(KitaruWaitValidationError) as info:
-        check_value("approve", {"type": "boolean"}, "true")
-    message = str(info.value)
-    assert message.startswith("Value for wait 'approve' must be JSON boolean, got string")
-    assert "Pass the JSON value itself (true)" in message
-    assert '{"type": "boolean"}' in message
-    with pytest.raises(KitaruWaitValidationError) as info:
-        check_value("n", {"type": "integer"}, "five")
-    assert "Pass the JSON value" not in str(info.value)
-
-
-def test_pre_check_leaves_what_it_cannot_judge_to_core() -> None:
-    for schema in (
-        None,
-        {},
-        {"$ref": "#/$defs/X"},
-        {"anyOf": [{"$ref": "#/$defs/X"}]},
-        {"enum": [1, 2]},
-    ):
-        check_value("w", schema, "anything")  # type: ignore[arg-type]
+def test_explain_leaves_what_it_cannot_judge_to_core() -> None:
+    core = KitaruWaitValidationError("core says no")
+    for schema in (None, {}, {"$ref": "#/$defs/X"}, {"enum": [1, 2]}):
+        message = str(explain("w", schema, "anything", core))
+        assert message.startswith("core says no.") and "must be JSON" not in message
 
 
 def test_json_type_names() -> None:
