@@ -36,7 +36,7 @@ class CallOps(SqlJournal):
         before the transaction starts, then at most four prebuilt statements run: the read
         fence, the call upsert (which the database skips when a completed call exists, and
         then nothing else is written), and one insert each for attempts and artifacts
-        (existing keys are kept).
+        (existing keys are kept, but a ``running`` attempt is replaced: it ended).
         """
         sql = self._sql
         [call_params] = self._bind(sql.raw_upsert_call, [codec.call_values(exec_id, call)])
@@ -56,7 +56,8 @@ class CallOps(SqlJournal):
         return cancel_requested
 
     def save_attempt(self, exec_id: str, epoch: int, attempt: AttemptRecord) -> None:
-        """Record one attempt on its own (idempotent by ``attempt_id``). Fenced."""
+        """Record one attempt on its own (idempotent by ``attempt_id``; a stored ``running``
+        attempt is replaced). Fenced."""
         statement = self._sql.raw_insert_attempts
         [params] = self._bind(statement, [codec.attempt_values(exec_id, attempt)])
         with self._driver_write() as cursor:

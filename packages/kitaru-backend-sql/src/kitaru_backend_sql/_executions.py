@@ -175,6 +175,9 @@ class ExecutionOps(SqlJournal):
                 raise_fenced(connection, exec_id, epoch)
             if state is ExecutionState.CANCELLED:
                 self._abort_pending_waits(connection, exec_id, now)
+            self._end_running(
+                connection, exec_id, now, state=state, failure=failure, status_reason=status_reason
+            )
         return codec.execution_from_row(row)
 
     def suspend(self, exec_id: str, epoch: int) -> bool:
@@ -205,6 +208,9 @@ class ExecutionOps(SqlJournal):
         )
         with self._write() as connection:
             if connection.execute(statement).first() is not None:
+                self._end_running(
+                    connection, exec_id, now, state=ExecutionState.FAILED, failure=failure
+                )
                 return True
             self._require(connection, exec_id)
             return False
@@ -254,6 +260,13 @@ class ExecutionOps(SqlJournal):
                 return self._set(connection, exec_id, cancel_requested=True)
             now = utcnow()
             self._abort_pending_waits(connection, exec_id, now)
+            self._end_running(
+                connection,
+                exec_id,
+                now,
+                state=ExecutionState.CANCELLED,
+                status_reason="Cancelled by request.",
+            )
             return self._set(
                 connection,
                 exec_id,

@@ -14,8 +14,10 @@ from kitaru.backend import (
     ExecutionNotFoundError,
     ExecutionRecord,
     ExecutionState,
+    FailureRecord,
     FencingError,
     WaitState,
+    ended_failure,
 )
 from kitaru.errors import KitaruStateError
 from sqlalchemy.dialects import postgresql, sqlite
@@ -239,6 +241,36 @@ class SqlJournal:
             .where(W.c.exec_id == exec_id, W.c.state == _PENDING_WAIT)
             .values(state=WaitState.ABORTED.value, resolved_at=now)
         )
+
+    def _end_running(
+        self,
+        connection: sa.Connection,
+        exec_id: str,
+        now: datetime,
+        *,
+        state: ExecutionState,
+        failure: FailureRecord | None = None,
+        status_reason: str | None = None,
+    ) -> None:
+        """The execution finished: its calls and attempts still running become failed.
+
+        Every finish pays for it, so the two prebuilt updates run on the transaction's DB-API
+        cursor (see ``_driver``), not through Core.
+        """
+        values = {
+            "end_exec_id": exec_id,
+            "end_ended_at": now,
+            "end_failure": codec.failure_values(
+                ended_failure(failure=failure, status_reason=status_reason, state=state)
+            ),
+        }
+        cursor = connection.connection.cursor()
+        try:
+            for statement in self._sql.raw_end_running:
+                [params] = self._bind(statement, [values])
+                cursor.execute(statement.sql, params)
+        finally:
+            cursor.close()
 
     @staticmethod
     def _has_pending_wait(connection: sa.Connection, exec_id: str) -> bool:

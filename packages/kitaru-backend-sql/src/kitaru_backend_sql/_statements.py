@@ -75,11 +75,17 @@ class HotStatements:
             },
             where=calls.c.state != CallState.COMPLETED.value,
         )
-        #: Add attempts (executemany); existing ``(exec_id, attempt_id)`` rows are kept.
-        self.insert_attempts = (
-            insert(attempts)
-            .inline()
-            .on_conflict_do_nothing(index_elements=[attempts.c.exec_id, attempts.c.attempt_id])
+        #: Add attempts (executemany); existing ``(exec_id, attempt_id)`` rows are kept,
+        #: except ``running`` ones, which the new row replaces (the attempt ended).
+        attempt_insert = insert(attempts).inline()
+        self.insert_attempts = attempt_insert.on_conflict_do_update(
+            index_elements=[attempts.c.exec_id, attempts.c.attempt_id],
+            set_={
+                column.name: attempt_insert.excluded[column.name]
+                for column in attempts.c
+                if column.name not in ("id", "exec_id", "attempt_id")
+            },
+            where=attempts.c.state == CallState.RUNNING.value,
         )
         #: Add artifacts (executemany); existing ``artifact_id`` rows are kept.
         self.insert_artifacts = (
@@ -103,6 +109,24 @@ class HotStatements:
         )
         self.raw_insert_artifacts = DriverStatement(
             self.insert_artifacts, dialect, _insert_keys(artifacts)
+        )
+        #: A finished execution's calls and attempts still running become failed.
+        self.raw_end_running = tuple(
+            DriverStatement(
+                sa.update(table)
+                .where(
+                    table.c.exec_id == sa.bindparam("end_exec_id"),
+                    table.c.state == CallState.RUNNING.value,
+                )
+                .values(
+                    state=CallState.FAILED.value,
+                    ended_at=sa.bindparam("end_ended_at"),
+                    failure=sa.bindparam("end_failure"),
+                ),
+                dialect,
+                ("end_exec_id", "end_ended_at", "end_failure"),
+            )
+            for table in (calls, attempts)
         )
         document_insert = insert(documents)
         self.raw_upsert_documents = DriverStatement(

@@ -99,12 +99,20 @@ class WaitOps(SqlJournal):
                     should_continue = True
             elif record.state in (ExecutionState.WAITING, ExecutionState.PENDING):
                 self._abort_pending_waits(connection, exec_id, now)
+                reason = f"Wait '{wait.name}' was aborted."
+                self._end_running(
+                    connection,
+                    exec_id,
+                    now,
+                    state=ExecutionState.CANCELLED,
+                    status_reason=reason,
+                )
                 record = self._set(
                     connection,
                     exec_id,
                     state=ExecutionState.CANCELLED.value,
                     ended_at=now,
-                    status_reason=f"Wait '{wait.name}' was aborted.",
+                    status_reason=reason,
                 )
             elif record.state is ExecutionState.RUNNING:
                 record = self._set(connection, exec_id, cancel_requested=True)

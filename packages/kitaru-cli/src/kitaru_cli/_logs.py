@@ -41,7 +41,7 @@ def logs_command(
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines until it ends.")
     ] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between polls with --follow.")] = 3.0,
+    interval: Annotated[float, typer.Option(help="Seconds between polls with --follow.")] = 1.0,
     grouped: Annotated[
         bool, typer.Option("--grouped", help="Print a section per checkpoint.")
     ] = False,
@@ -203,6 +203,8 @@ def _follow(
 
 def _terminal(out: Session, exec_id: str, status: str, execution: Any) -> int:
     message = execution.failure.message if execution.failure is not None else None
+    # A usage failure (wait() inside a @checkpoint, ...) fails again unless the code changes.
+    usage = execution.failure is not None and execution.failure.origin == "usage"
     recovery = f"kitaru executions retry {exec_id}" if status == "failed" else None
     if out.json:
         item: dict[str, Any] = {"exec_id": exec_id, "status": status}
@@ -215,7 +217,10 @@ def _terminal(out: Session, exec_id: str, status: str, execution: Any) -> int:
         out.line("[Execution completed successfully]")
     elif status == "failed":
         out.line(f"[Execution failed: {message or 'no failure message recorded'}]")
-        out.line(f"To retry it, run: {recovery}")
+        if usage:
+            out.line(f"A usage error: fix the code as the message says, then retry: {recovery}")
+        else:
+            out.line(f"To retry it, run: {recovery}")
     else:
         out.line("[Execution cancelled]")
     return 0 if status == "completed" else 1

@@ -115,6 +115,10 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
         out.append(("Failure", execution.failure.message))
     elif execution.status_reason:
         out.append(("Reason", execution.status_reason))
+    active = [c for c in execution.checkpoints if c.status.value == "running"]
+    if active:
+        since = [f"{c.invocation_id} (since {when(c.started_at)})" for c in active]
+        out.append(("Running", ", ".join(since)))
     out.append(("Checkpoints", checkpoint_line(execution)))
     result = result_line(execution)
     if result is not None:

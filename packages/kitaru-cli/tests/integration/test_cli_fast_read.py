@@ -177,7 +177,49 @@ def build_journal(runtime: Runtime) -> dict[str, str]:
     )
     running = _execution(backend, "2a110000-0000-4000-8000-000000000006", "gamma", 40)
     ids["running"] = running.exec_id
-    _lease(backend, running.exec_id)
+    run = _lease(backend, running.exec_id)
+    # a completed call, and one journaled as running while it runs (its second attempt)
+    first = make_call(running.exec_id, "plan", seq=0, started_at=_at(41))
+    backend.save_call(
+        running.exec_id,
+        run.epoch,
+        first,
+        attempts=[make_attempt(running.exec_id, "plan", started_at=_at(41))],
+    )
+    busy = make_call(
+        running.exec_id,
+        "search",
+        seq=1,
+        state=CallState.RUNNING,
+        started_at=_at(42),
+        ended_at=None,
+        output_artifact_id=None,
+        metadata={},
+    )
+    backend.save_call(
+        running.exec_id,
+        run.epoch,
+        busy,
+        attempts=[
+            make_attempt(
+                running.exec_id,
+                "search",
+                state=CallState.FAILED,
+                started_at=_at(42),
+                ended_at=_at(43),
+                failure=FailureRecord(message="flaky"),
+            ),
+            make_attempt(
+                running.exec_id,
+                "search",
+                attempt_id=busy.call_id,
+                number=2,
+                state=CallState.RUNNING,
+                started_at=_at(44),
+                ended_at=None,
+            ),
+        ],
+    )
 
     # a replay of the completed one; a cancelled one; a pending one; a numeric wait value
     replay = _execution(
@@ -260,6 +302,9 @@ JSON_CASES = [
     ["executions", "get", "{cancelled}", "-o", "json"],
     ["executions", "get", "{pending}", "-o", "json"],
     ["executions", "get", "d0e5a1", "-o", "json"],  # a unique prefix
+    ["executions", "get", "D0E5A1B2", "-o", "json"],  # ids are case-insensitive
+    ["executions", "get", "D0E5A1B2-0000-4000-8000-000000000001", "-o", "json"],
+    ["executions", "get", "ABCDEF0", "-o", "json"],  # still ambiguous
     ["executions", "get", "abcdef0", "-o", "json"],  # an ambiguous one
     ["executions", "get", "abc", "-o", "json"],  # too short
     ["executions", "get", "ffffffff-0000-4000-8000-000000000000", "-o", "json"],
@@ -270,6 +315,7 @@ TEXT_CASES = [
     ["executions", "get", "{done}"],
     ["executions", "get", "{failed}"],
     ["executions", "get", "{blocked}"],
+    ["executions", "get", "{running}"],
     ["executions", "get", "abcdef0"],
 ]
 
@@ -329,6 +375,10 @@ def test_the_journal_has_every_case(journal: dict[str, str], usual: Callable[...
     done = usual("executions", "get", journal["done"], "-o", "json").json()["item"]
     assert done["artifact_count"] == 5 and len(done["checkpoints"]) == 3
     assert items[journal["failed_bare"]]["failure"]["message"].endswith("failed.")
+    busy = usual("executions", "get", journal["running"], "-o", "json").json()["item"]
+    assert [c["status"] for c in busy["checkpoints"]] == ["completed", "running"]
+    assert [a["status"] for a in busy["checkpoints"][1]["attempts"]] == ["failed", "running"]
+    assert "ended_at" not in busy["checkpoints"][1]
     replay = usual("executions", "get", journal["replay"], "-o", "json").json()["item"]
     assert replay["original_exec_id"] == journal["done"]
 
@@ -402,3 +452,32 @@ def test_a_missing_journal_is_created_as_before(isolated_config: Path, kitaru_ex
         {"command": "executions.list", "items": [], "count": 0},
     )
     assert (isolated_config / "kitaru.db").is_file()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["executions", "list", "-o", "json"],
+        ["executions", "get", "abcdef12", "-o", "json"],
+        ["executions", "list"],
+    ],
+    ids=" ".join,
+)
+def test_a_journal_in_a_missing_folder_is_an_error(
+    args: list[str], tmp_path: Path, kitaru_exe: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped KITARU_STORE_URL is not an empty journal: exit 1, naming the folder."""
+    folder = tmp_path / "no-such-folder" / "sub"
+    url = f"sqlite:///{folder / 'kitaru.db'}"
+    kitaru_exe.env["KITARU_STORE_URL"] = url  # type: ignore[attr-defined]
+    monkeypatch.setenv("KITARU_STORE_URL", url)
+    fast = kitaru_exe(*args)
+    _same(fast, _typer_with_reader(*args))
+    assert fast.exit_code == 1 and fast.stdout == ""
+    message = f"The journal folder '{folder}' does not exist (journal {url}, from KITARU_STORE_URL)"
+    if "json" in args:
+        assert fast.error()["type"] == "KitaruUsageError"
+        assert fast.error()["message"].startswith(message)
+    else:
+        assert fast.stderr.startswith(f"Error: {message}")
+    assert not (tmp_path / "no-such-folder").exists()

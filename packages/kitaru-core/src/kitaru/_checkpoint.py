@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from contextvars import copy_context
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from kitaru import _logcapture
+from kitaru import _live, _logcapture
 from kitaru._clock import utcnow
 from kitaru._context import (
     CheckpointScope,
@@ -534,11 +534,15 @@ def _run_live(
     attempts: list[AttemptRecord] = []
     metadata: dict[str, Any] = {}
     saved: list[ArtifactRecord] = []  # save()d by any attempt, journaled with the call
-    first_started = utcnow()
+    # A call left `running` by an earlier segment was suspended at a wait inside it (a lost
+    # runner's calls are failed when it is reaped): this run continues that attempt.
+    recorded = ctx.recorded.get(invocation_id)
+    resumed = recorded if recorded is not None and recorded.state is CallState.RUNNING else None
+    first_started = resumed.started_at if resumed is not None else utcnow()
     total = cp.retries + 1
     for number in range(1, total + 1):
-        call_id = str(uuid.uuid4())
-        started = utcnow()
+        call_id = resumed.call_id if resumed is not None and number == 1 else str(uuid.uuid4())
+        started = first_started if number == 1 else utcnow()
         scope = CheckpointScope(
             flow=ctx,
             name=cp.name,
@@ -555,6 +559,23 @@ def _run_live(
             source="step",
             exporter=ctx.log_exporter,
         )
+        running = _live.track_call(
+            ctx,
+            {
+                "invocation_id": invocation_id,
+                "seq": seq,
+                "name": cp.name,
+                "checkpoint_type": cp.checkpoint_type,
+                "started_at": first_started,
+                "cache_key": cache_key,
+                "parent_invocation_ids": tuple(parents),
+            },
+            attempt_id=call_id,
+            number=number,
+            started_at=started,
+            attempts=attempts,
+            metadata=metadata,
+        )
         cp_token = _checkpoint_ctx.set(scope)
         sink_token = _logcapture.set_sink(sink)
         failure = None
@@ -562,10 +583,12 @@ def _run_live(
         try:
             value = cp.func(*args, **kwargs)
         except _KitaruSignal:
+            running.keep()
             raise
         except BaseExceptionGroup as group:
             signal = signal_in(group)
             if signal is not None:
+                running.keep()
                 raise signal from None
             if not isinstance(group, Exception):
                 raise
@@ -575,6 +598,7 @@ def _run_live(
             error = exc
             failure = failure_from(exc, origin=FailureOrigin.USER_CODE)
         finally:
+            running.close()  # before the final commit, which then updates a `running` row
             _checkpoint_ctx.reset(cp_token)
             _logcapture.reset_sink(sink_token)
             sink.flush()

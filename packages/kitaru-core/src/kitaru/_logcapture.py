@@ -3,9 +3,11 @@ journaled per execution and checkpoint, and still reaches the terminal.
 
 The tee streams and the logging handler are installed once per process, on the first flow
 run; they forward to the journal only when a :class:`LogSink` is active in the current context.
-With a log store configured (:mod:`kitaru.log_store`), every flushed batch is also handed to
-its exporter. Values registered with :func:`add_redactions` (the credentials ``llm()`` uses)
-are replaced by ``***`` in every captured line and in journaled failures.
+Buffered lines are journaled in the background about every half second while a flow runs
+(:mod:`kitaru._live`), and at the end of each checkpoint and flow body. With a log store
+configured (:mod:`kitaru.log_store`), every flushed batch is also handed to its exporter.
+Values registered with :func:`add_redactions` (the credentials ``llm()`` uses) are replaced
+by ``***`` in every captured line and in journaled failures.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kitaru import _logstore
+from kitaru import _live, _logstore
 from kitaru._clock import utcnow
 from kitaru.backend import LogRecord
 
@@ -28,7 +30,8 @@ _sink: ContextVar[LogSink | None] = ContextVar("kitaru_log_sink", default=None)
 _install_lock = threading.Lock()
 _installed = False
 _FLUSH_LINES = 200
-_FLUSH_SECONDS = 1.0
+#: An unfinished line (no newline yet) is journaled by the background flush after this long.
+_PARTIAL_SECONDS = 2.0
 _redactions: tuple[str, ...] = ()
 _UNSET: Any = object()
 _MIN_REDACTED = 4
@@ -53,7 +56,12 @@ def redact(text: str) -> str:
 
 
 class LogSink:
-    """Buffers log lines for one execution (and optionally one checkpoint call)."""
+    """Buffers log lines for one execution (and optionally one checkpoint call).
+
+    Lines are journaled in order: in the background while the sink is active (see
+    :mod:`kitaru._live`), at once when :data:`_FLUSH_LINES` are buffered, and by the final
+    :meth:`flush` when the checkpoint or flow body ends.
+    """
 
     def __init__(
         self,
@@ -70,8 +78,10 @@ class LogSink:
         self.source = source
         self._lines: list[LogRecord] = []
         self._partial: dict[str, str] = {}
+        self._partial_since: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._last_flush = time.monotonic()
+        self._flush_lock = threading.Lock()  # one flush at a time: batches stay in order
+        self._scheduled = False  # a background flush is due (see kitaru._live)
         # Resolved once per segment by the engine (reading the log-store setting per
         # checkpoint would put a config-file read on the hot path).
         self._exporter = _logstore.active_exporter() if exporter is _UNSET else exporter
@@ -89,10 +99,11 @@ class LogSink:
         )
         with self._lock:
             self._lines.append(record)
-            due = (
-                len(self._lines) >= _FLUSH_LINES
-                or time.monotonic() - self._last_flush > _FLUSH_SECONDS
-            )
+            due = len(self._lines) >= _FLUSH_LINES
+            schedule = not self._scheduled
+            self._scheduled = True
+        if schedule:
+            _live.schedule_flush(self)
         if due:
             self.flush()
 
@@ -101,37 +112,73 @@ class LogSink:
             buffered = self._partial.get(stream, "") + text
             *complete, rest = buffered.split("\n")
             self._partial[stream] = rest
+            if not rest:
+                self._partial_since.pop(stream, None)
+            elif stream not in self._partial_since:
+                self._partial_since[stream] = time.monotonic()
+            schedule = bool(rest) and not self._scheduled
+            if schedule:
+                self._scheduled = True
+        if schedule:
+            _live.schedule_flush(self)
         level = "ERROR" if stream == "stderr" else "INFO"
         for line in complete:
             if line.strip():
                 self.add(line, level=level, stream=stream)
 
+    def _take_partial(self, stream: str) -> None:
+        """Move a stream's unfinished line into the buffer (caller holds ``_lock``)."""
+        rest = self._partial.pop(stream, "")
+        self._partial_since.pop(stream, None)
+        if rest.strip():
+            self._lines.append(
+                LogRecord(
+                    exec_id=self.exec_id,
+                    message=redact(rest) if _redactions else rest,
+                    timestamp=utcnow(),
+                    level="ERROR" if stream == "stderr" else "INFO",
+                    source=self.source,
+                    invocation_id=self.invocation_id,
+                    stream=stream,
+                )
+            )
+
     def flush(self) -> None:
+        """Journal every buffered line, unfinished ones included (the checkpoint or flow body
+        ended, or the buffer is full)."""
+        with self._flush_lock:
+            with self._lock:
+                for stream in list(self._partial):
+                    self._take_partial(stream)
+                lines, self._lines = self._lines, []
+            self._store(lines)
+
+    def live_flush(self) -> bool:
+        """The background flush: journal the complete lines (and an unfinished line that has
+        waited :data:`_PARTIAL_SECONDS`); return whether lines are still buffered."""
+        with self._flush_lock:
+            with self._lock:
+                now = time.monotonic()
+                for stream, since in list(self._partial_since.items()):
+                    if now - since >= _PARTIAL_SECONDS:
+                        self._take_partial(stream)
+                lines, self._lines = self._lines, []
+            self._store(lines)
         with self._lock:
-            for stream, rest in self._partial.items():
-                if rest.strip():
-                    self._lines.append(
-                        LogRecord(
-                            exec_id=self.exec_id,
-                            message=redact(rest) if _redactions else rest,
-                            timestamp=utcnow(),
-                            level="ERROR" if stream == "stderr" else "INFO",
-                            source=self.source,
-                            invocation_id=self.invocation_id,
-                            stream=stream,
-                        )
-                    )
-            self._partial.clear()
-            lines, self._lines = self._lines, []
-            self._last_flush = time.monotonic()
-        if lines:
-            try:
-                self.backend.append_logs(lines)
-            except Exception as exc:  # logs must never break a run
-                if sys.__stderr__ is not None:
-                    sys.__stderr__.write(f"kitaru: could not store {len(lines)} log lines: {exc}\n")
-            if self._exporter is not None:  # also to the log store (never blocks)
-                self._exporter.submit(lines)
+            pending = bool(self._lines) or bool(self._partial_since)
+            self._scheduled = pending
+            return pending
+
+    def _store(self, lines: list[LogRecord]) -> None:
+        if not lines:
+            return
+        try:
+            self.backend.append_logs(lines)
+        except Exception as exc:  # logs must never break a run
+            if sys.__stderr__ is not None:
+                sys.__stderr__.write(f"kitaru: could not store {len(lines)} log lines: {exc}\n")
+        if self._exporter is not None:  # also to the log store (never blocks)
+            self._exporter.submit(lines)
 
 
 class _Tee:

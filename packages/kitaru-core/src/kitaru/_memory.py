@@ -32,6 +32,7 @@ from kitaru.backend import (
     WaitRecord,
     WaitResolution,
     WaitState,
+    ended_failure,
 )
 from kitaru.errors import KitaruStateError
 
@@ -182,6 +183,7 @@ class MemoryBackend(Backend):
             self._executions[exec_id] = record
             if state is ExecutionState.CANCELLED:
                 self._abort_pending(exec_id)
+            self._end_running(exec_id, failure=failure, status_reason=status_reason, state=state)
             return copy.deepcopy(record)
 
     def suspend(self, exec_id: str, epoch: int) -> bool:
@@ -204,6 +206,9 @@ class MemoryBackend(Backend):
                 status_reason=failure.message,
                 lease=None,
                 ended_at=utcnow(),
+            )
+            self._end_running(
+                exec_id, failure=failure, status_reason=None, state=ExecutionState.FAILED
             )
             return True
 
@@ -250,6 +255,12 @@ class MemoryBackend(Backend):
                     lease=None,
                 )
                 self._abort_pending(exec_id)
+                self._end_running(
+                    exec_id,
+                    failure=None,
+                    status_reason=record.status_reason,
+                    state=ExecutionState.CANCELLED,
+                )
             self._executions[exec_id] = record
             return copy.deepcopy(record)
 
@@ -279,7 +290,7 @@ class MemoryBackend(Backend):
                 return record.cancel_requested
             self._calls[exec_id][call.invocation_id] = copy.deepcopy(call)
             for attempt in attempts:
-                self._attempts[exec_id].setdefault(attempt.attempt_id, attempt)
+                self._put_attempt(exec_id, attempt)
             for artifact in artifacts:
                 self._artifacts.setdefault(artifact.artifact_id, copy.deepcopy(artifact))
             return record.cancel_requested
@@ -287,7 +298,35 @@ class MemoryBackend(Backend):
     def save_attempt(self, exec_id: str, epoch: int, attempt: AttemptRecord) -> None:
         with self._lock:
             self._fenced(exec_id, epoch)
-            self._attempts[exec_id].setdefault(attempt.attempt_id, copy.deepcopy(attempt))
+            self._put_attempt(exec_id, copy.deepcopy(attempt))
+
+    def _put_attempt(self, exec_id: str, attempt: AttemptRecord) -> None:
+        """Add an attempt; one with the same id is kept unless it is still running."""
+        existing = self._attempts[exec_id].get(attempt.attempt_id)
+        if existing is None or existing.state is CallState.RUNNING:
+            self._attempts[exec_id][attempt.attempt_id] = attempt
+
+    def _end_running(
+        self,
+        exec_id: str,
+        *,
+        failure: FailureRecord | None,
+        status_reason: str | None,
+        state: ExecutionState,
+    ) -> None:
+        """The execution finished: its calls and attempts still running become failed."""
+        failure = ended_failure(failure=failure, status_reason=status_reason, state=state)
+        now = utcnow()
+        for key, call in self._calls[exec_id].items():
+            if call.state is CallState.RUNNING:
+                self._calls[exec_id][key] = replace(
+                    call, state=CallState.FAILED, failure=failure, ended_at=now
+                )
+        for key, attempt in self._attempts[exec_id].items():
+            if attempt.state is CallState.RUNNING:
+                self._attempts[exec_id][key] = replace(
+                    attempt, state=CallState.FAILED, failure=failure, ended_at=now
+                )
 
     def get_calls(self, exec_id: str) -> list[CallRecord]:
         with self._lock:
@@ -375,6 +414,12 @@ class MemoryBackend(Backend):
                     status_reason=f"Wait '{wait.name}' was aborted.",
                 )
                 self._abort_pending(exec_id)
+                self._end_running(
+                    exec_id,
+                    failure=None,
+                    status_reason=record.status_reason,
+                    state=ExecutionState.CANCELLED,
+                )
             elif record.state is ExecutionState.RUNNING:
                 record = replace(record, cancel_requested=True)
             self._executions[exec_id] = record

@@ -20,6 +20,12 @@ Rules every backend keeps (the conformance suite in ``kitaru-testing`` checks th
   as lists.
 * **One execution per write.** Records passed with an ``exec_id`` argument carry that same
   ``exec_id``.
+* **Nothing runs in a finished execution.** A runner journals a long checkpoint call as
+  ``running`` while it runs (the call and its attempt), then saves its final state under the
+  same keys. When an execution becomes completed, failed or cancelled (:meth:`Backend.finish`,
+  :meth:`~Backend.mark_lost`, :meth:`~Backend.request_cancel`, an aborted wait), its calls and
+  attempts still ``running`` become ``failed`` in the same transaction, with
+  :func:`ended_failure` and ``ended_at`` set.
 
 The contract is synchronous. Backends are selected by URL scheme through the
 ``kitaru_register_backends`` hook.
@@ -61,6 +67,7 @@ __all__ = [
     "WaitRecord",
     "WaitResolution",
     "WaitState",
+    "ended_failure",
     "merge_metadata",
 ]
 
@@ -323,6 +330,17 @@ class LogRecord:
     lineno: int | None = None
 
 
+def ended_failure(
+    *, failure: FailureRecord | None, status_reason: str | None, state: ExecutionState
+) -> FailureRecord:
+    """The failure given to calls and attempts still ``running`` when their execution finished
+    in ``state``: the execution's ``failure``, else its ``status_reason`` (origin ``runtime``)."""
+    if failure is not None:
+        return failure
+    message = status_reason or f"The execution ended as {state.value} while this was running."
+    return FailureRecord(message=message, origin=FailureOrigin.RUNTIME)
+
+
 class Backend(ABC):
     """The journal contract. Subclass it, declare :attr:`capabilities`, register a URL scheme.
 
@@ -394,7 +412,8 @@ class Backend(ABC):
     ) -> ExecutionRecord:
         """End the segment in a finished state (completed, failed or cancelled). Fenced.
 
-        Post: lease cleared, ``ended_at`` set, ``cancel_requested`` cleared.
+        Post: lease cleared, ``ended_at`` set, ``cancel_requested`` cleared; calls and
+        attempts still ``running`` are ``failed`` (:func:`ended_failure`).
         """
 
     @abstractmethod
@@ -411,8 +430,10 @@ class Backend(ABC):
         """Fail an execution whose runner is gone.
 
         If the state is ``running`` with exactly this ``epoch``: set ``failed`` with
-        ``failure``, clear the lease and return True. Otherwise change nothing and return
-        False (someone else already moved it on). Never raises :class:`FencingError`.
+        ``failure``, clear the lease, fail the calls and attempts still ``running`` with the
+        same ``failure`` (so a killed attempt stays in its call's history) and return True.
+        Otherwise change nothing and return False (someone else already moved it on). Never
+        raises :class:`FencingError`.
         """
 
     @abstractmethod
@@ -428,7 +449,8 @@ class Backend(ABC):
     def request_cancel(self, exec_id: str) -> ExecutionRecord:
         """Cancel the execution.
 
-        ``pending`` or ``waiting``: becomes ``cancelled`` at once (pending waits aborted).
+        ``pending`` or ``waiting``: becomes ``cancelled`` at once (pending waits aborted,
+        ``running`` calls and attempts failed with :func:`ended_failure`).
         ``running``: ``cancel_requested`` is set; the runner stops at its next boundary.
         Finished: :class:`KitaruStateError`, nothing changed.
         """
@@ -449,7 +471,8 @@ class Backend(ABC):
 
         Keyed by ``(exec_id, invocation_id)``. If a *completed* call with that key exists,
         nothing is written (idempotent commit). Attempts are keyed by ``attempt_id`` and
-        artifacts by ``artifact_id``; existing ones are left as they are.
+        artifacts by ``artifact_id``; existing ones are left as they are, except an attempt
+        stored as ``running``, which the given one replaces (a running attempt ends).
         Returns whether cancellation was requested.
         """
 
@@ -457,7 +480,8 @@ class Backend(ABC):
     def save_attempt(self, exec_id: str, epoch: int, attempt: AttemptRecord) -> None:
         """Record one attempt on its own (a failed flow round has ``invocation_id=None``).
 
-        Idempotent by ``attempt_id``. Fenced.
+        Idempotent by ``attempt_id``: a stored attempt is kept, unless it is ``running``
+        (then this one replaces it). Fenced.
         """
 
     @abstractmethod
@@ -499,8 +523,8 @@ class Backend(ABC):
         :class:`WaitNotPendingError`; nothing changed). ``value`` is JSON-native.
         Post, resolved: if the execution is ``waiting`` and no wait is pending any more, it
         becomes ``pending`` and ``should_continue`` is True. Post, aborted: a ``waiting``
-        or ``pending`` execution becomes ``cancelled``; a ``running`` one gets
-        ``cancel_requested``.
+        or ``pending`` execution becomes ``cancelled`` (its ``running`` calls and attempts
+        failed, :func:`ended_failure`); a ``running`` one gets ``cancel_requested``.
         """
 
     # -- artifacts, metadata, logs -------------------------------------------------------

@@ -110,12 +110,13 @@ class CallTests(ConformanceBase):
         running_call = make_call(
             exec_id, state=CallState.RUNNING, ended_at=None, output_artifact_id=None
         )
-        first_attempt = make_attempt(exec_id, state=CallState.RUNNING, ended_at=None)
+        first_attempt = make_attempt(exec_id, state=CallState.FAILED, failure=make_failure())
         early = make_artifact(exec_id, name="draft", created_at=at(30))
         backend.save_call(
             exec_id, record.epoch, running_call, attempts=[first_attempt], artifacts=[early]
         )
-        finished_attempt = replace(first_attempt, state=CallState.FAILED, ended_at=at(11))
+        # (a finished attempt is kept; one stored as running is replaced: see _running.py)
+        finished_attempt = replace(first_attempt, state=CallState.COMPLETED, failure=None)
         retry = make_attempt(exec_id, number=2, started_at=at(12), ended_at=at(13))
         renamed = replace(early, name="renamed")
         final = make_artifact(exec_id, name="final", created_at=at(31))

@@ -10,6 +10,7 @@ from kitaru_testing._fencing import FencingTests
 from kitaru_testing._lifecycle import LifecycleTests
 from kitaru_testing._meta import assert_no_dropped_tests
 from kitaru_testing._processes import ProcessTests
+from kitaru_testing._running import RunningCallTests
 from kitaru_testing._secrets import SecretTests
 from kitaru_testing._threads import ThreadRaceTests
 from kitaru_testing._waits import WaitTests
@@ -21,6 +22,7 @@ class BackendConformance(
     ExecutionTests,
     LifecycleTests,
     CallTests,
+    RunningCallTests,
     WaitTests,
     DataTests,
     SecretTests,
