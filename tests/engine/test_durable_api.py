@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 from kitaru import FlowHandle, KitaruClient, checkpoint, flow, wait
+from kitaru.artifacts import LocalArtifactStore
 from kitaru.durable import (
     ajournaled,
     flow_wait,
@@ -19,6 +22,8 @@ from kitaru.durable import (
     stable_id,
 )
 from kitaru.errors import KitaruContextError
+from kitaru.runtime import Runtime, use_runtime
+from kitaru.testing import MemoryBackend
 
 MODEL_CALLS: list[str] = []
 
@@ -173,3 +178,28 @@ def test_events_of_a_failed_attempt_replay_in_the_retry(runtime: object) -> None
     a, b = f.run().wait(timeout=10)
     assert a != b and len(attempts) == 2
     assert sent == [1, 2]  # the first request was replayed in the second attempt
+
+
+def test_run_as_checkpoint_can_commit_without_waiting_for_the_disk(tmp_path: Path) -> None:
+    """``sync=False`` reaches the backend for that synthetic call only; user checkpoints and
+    journaled child events keep their own commit modes."""
+    seen: list[tuple[str, bool]] = []
+
+    class Recording(MemoryBackend):
+        def save_call(self, exec_id: str, epoch: int, call: Any, **kwargs: Any) -> bool:
+            seen.append((call.invocation_id, kwargs.get("sync", True)))
+            return super().save_call(exec_id, epoch, call, **kwargs)
+
+    @checkpoint
+    def user_step() -> int:
+        return 1
+
+    @flow
+    def mixed() -> int:
+        relaxed = run_as_checkpoint(lambda: 2, name="node", type="graph_node", sync=False)
+        return user_step() + relaxed + run_as_checkpoint(lambda: 3, name="agent")
+
+    runtime = Runtime(backend=Recording(), artifact_store=LocalArtifactStore(tmp_path / "a"))
+    with use_runtime(runtime):
+        assert mixed.run().wait(timeout=10) == 6
+    assert seen == [("node", False), ("user_step", True), ("agent", True)]

@@ -29,6 +29,7 @@ class CallOps(SqlJournal):
         *,
         attempts: Sequence[AttemptRecord] = (),
         artifacts: Sequence[ArtifactRecord] = (),
+        sync: bool = True,
     ) -> bool:
         """Upsert a call with its new attempts and artifacts in one transaction. Fenced.
 
@@ -37,6 +38,7 @@ class CallOps(SqlJournal):
         fence, the call upsert (which the database skips when a completed call exists, and
         then nothing else is written), and one insert each for attempts and artifacts
         (existing keys are kept, but a ``running`` attempt is replaced: it ended).
+        ``sync=False`` does not wait for the disk (see ``_driver_write``).
         """
         sql = self._sql
         [call_params] = self._bind(sql.raw_upsert_call, [codec.call_values(exec_id, call)])
@@ -46,7 +48,7 @@ class CallOps(SqlJournal):
         artifact_params = self._bind(
             sql.raw_insert_artifacts, [codec.artifact_values(a) for a in artifacts]
         )
-        with self._driver_write() as cursor:
+        with self._driver_write(sync=sync) as cursor:
             cancel_requested = self._driver_fence(cursor, exec_id, epoch)
             cursor.execute(sql.raw_upsert_call.sql, call_params)
             if cursor.rowcount == 0:  # a completed call is stored: keep it, add nothing

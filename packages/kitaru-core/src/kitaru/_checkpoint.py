@@ -123,6 +123,7 @@ class Checkpoint(Generic[P, R]):
         cache: bool | None = None,
         name: str | None = None,
         allows_waits: bool = False,
+        sync_commit: bool = True,
     ) -> None:
         if isinstance(retries, bool) or not isinstance(retries, int):
             raise KitaruUsageError(f"Checkpoint retries must be an integer, got {retries!r}.")
@@ -145,6 +146,9 @@ class Checkpoint(Generic[P, R]):
         self.func = func
         self.name = sanitize(name or func.__name__, kind="checkpoint")
         self.allows_waits = allows_waits
+        #: False: the completed call's commit does not wait for the disk (adapter calls that
+        #: can be recorded again after a power loss; see ``durable.run_as_checkpoint``).
+        self.sync_commit = sync_commit
         self.retries = retries
         self.retry_delay = float(retry_delay)
         self.backoff = float(backoff)
@@ -382,6 +386,8 @@ def _commit(
     attempts: list[AttemptRecord],
     artifact: ArtifactRecord | None,
     saved: list[ArtifactRecord] | None = None,
+    *,
+    sync: bool = True,
 ) -> None:
     from kitaru._signals import Cancelled
 
@@ -392,6 +398,7 @@ def _commit(
             call,
             attempts=attempts,
             artifacts=([artifact] if artifact is not None else []) + list(saved or []),
+            sync=sync,
         )
     except FencingError:
         ctx.lease_lost.set()
@@ -638,7 +645,7 @@ def _run_live(
                 metadata=dict(metadata),
                 parent_invocation_ids=tuple(parents),
             )
-            _commit(ctx, call, attempts, artifact, saved)
+            _commit(ctx, call, attempts, artifact, saved, sync=cp.sync_commit)
             return value
         assert error is not None and failure is not None
         attempts.append(

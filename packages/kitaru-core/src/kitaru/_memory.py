@@ -282,6 +282,7 @@ class MemoryBackend(Backend):
         *,
         attempts: Sequence[AttemptRecord] = (),
         artifacts: Sequence[ArtifactRecord] = (),
+        sync: bool = True,
     ) -> bool:
         with self._lock:
             record = self._fenced(exec_id, epoch)

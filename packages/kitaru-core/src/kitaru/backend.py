@@ -466,6 +466,7 @@ class Backend(ABC):
         *,
         attempts: Sequence[AttemptRecord] = (),
         artifacts: Sequence[ArtifactRecord] = (),
+        sync: bool = True,
     ) -> bool:
         """Upsert a call with its new attempts and artifacts, atomically. Fenced.
 
@@ -473,6 +474,8 @@ class Backend(ABC):
         nothing is written (idempotent commit). Attempts are keyed by ``attempt_id`` and
         artifacts by ``artifact_id``; existing ones are left as they are, except an attempt
         stored as ``running``, which the given one replaces (a running attempt ends).
+        ``sync=False``: committed without waiting for the disk, as for
+        :meth:`put_artifacts` (for calls an adapter can record again after a power loss).
         Returns whether cancellation was requested.
         """
 

@@ -114,6 +114,7 @@ def run_as_checkpoint(
     type: str | None = "llm_call",
     allow_waits: bool = False,
     numbered: bool = False,
+    sync: bool = True,
 ) -> T:
     """Run ``fn`` as a checkpoint of the current flow body and return its (recorded) value.
 
@@ -121,14 +122,18 @@ def run_as_checkpoint(
     first not yet used in this run of the flow body); else the id is the name, numbered
     ``<name>_2``... on repeats like any checkpoint. With ``allow_waits``
     the body may call ``kitaru.wait()``; when that suspends, the checkpoint is not recorded
-    and runs again on continuation, replaying its journaled child events.
+    and runs again on continuation, replaying its journaled child events. ``sync=False``
+    commits the completed call without waiting for the disk: it survives a crash of this
+    process at once and power loss from the next synced commit. Only for calls the adapter
+    records again after a power loss (LangGraph's ``graph_node`` calls, re-recorded from the
+    node documents committed with the node's writes).
     """
     if current_checkpoint() is not None:
         raise KitaruContextError("run_as_checkpoint() must be called from the flow body.")
     if current_flow() is None:
         raise KitaruContextError("run_as_checkpoint() can only run inside a @flow.")
     cp: Checkpoint[[], T] = Checkpoint(
-        fn, name=name, type=type, cache=False, allows_waits=allow_waits
+        fn, name=name, type=type, cache=False, allows_waits=allow_waits, sync_commit=sync
     )
     if numbered and invocation_id is None:
         ctx = current_flow()

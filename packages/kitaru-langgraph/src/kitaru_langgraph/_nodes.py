@@ -5,7 +5,9 @@ document* (``langgraph.nodes``, key ``<exec_id>/<thread>/<seq>``: node, invocati
 id, call position, summary) and then the call itself (``run_as_checkpoint``, type
 ``graph_node``). The wrapper attaches the document to the commit of the node's writes
 (``KitaruCheckpointSaver.attach``) and records the call once those are durable, so a recorded
-node is never run again. When the flow body runs again, :meth:`NodeRecorder.replay`
+node is never run again. The call's commit does not wait for the disk (``sync=False``): it
+survives a crash of the process at once, and after a power loss that took it the next run
+records it again from the document. When the flow body runs again, :meth:`NodeRecorder.replay`
 re-records the documented calls in their order (core returns the recorded outputs), so the
 body's checkpoint sequence matches the journal although LangGraph does not run those nodes
 again.
@@ -102,6 +104,7 @@ class NodeRecorder:
                     name=value["node"],
                     invocation_id=value["invocation_id"],
                     type="graph_node",
+                    sync=False,
                 )
             if value.get("task_id"):
                 self.task_ids.add(value["task_id"])
@@ -159,6 +162,7 @@ class NodeRecorder:
             name=value["node"],
             invocation_id=value["invocation_id"],
             type="graph_node",
+            sync=False,  # the node document is durable: a power loss re-records the call
         )
         self.assigned.discard(value["invocation_id"])
 

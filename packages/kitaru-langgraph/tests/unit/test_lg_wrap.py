@@ -7,13 +7,16 @@ import asyncio
 import operator
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import kitaru
 import kitaru_langgraph as klg
 import pytest
 from kitaru import FlowHandle, KitaruClient, flow
-from kitaru.runtime import Runtime
+from kitaru.artifacts import LocalArtifactStore
+from kitaru.runtime import Runtime, use_runtime
+from kitaru.testing import MemoryBackend
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
@@ -126,6 +129,22 @@ def test_nodes_are_graph_node_checkpoints(memory_runtime: Runtime) -> None:
     state = saver.get_tuple({"configurable": {"thread_id": handle.exec_id}})
     assert state is not None
     assert state.checkpoint["channel_values"]["steps"] == ["research", "write", "research2"]
+
+
+def test_node_calls_commit_without_waiting_for_the_disk(tmp_path: Path) -> None:
+    """A ``graph_node`` call is re-recorded from its node document after a power loss, so its
+    commit does not wait for the disk (the node's writes and document are synced)."""
+    modes: list[tuple[str, bool]] = []
+
+    class Recording(MemoryBackend):
+        def save_call(self, exec_id: str, epoch: int, call: Any, **kwargs: Any) -> bool:
+            modes.append((call.invocation_id, kwargs.get("sync", True)))
+            return super().save_call(exec_id, epoch, call, **kwargs)
+
+    runtime = Runtime(backend=Recording(), artifact_store=LocalArtifactStore(tmp_path / "a"))
+    with use_runtime(runtime):
+        assert plain_flow.run("x").wait(timeout=30) == ["research", "write", "research2"]
+    assert modes == [("research", False), ("write", False), ("research2", False)]
 
 
 def test_two_invocations_get_two_threads_and_numbered_nodes(memory_runtime: Runtime) -> None:

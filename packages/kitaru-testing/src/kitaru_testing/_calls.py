@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from kitaru.backend import Backend, CallState, ExecutionState, Payload
 from kitaru.errors import FailureOrigin
 
@@ -50,6 +51,33 @@ class CallTests(ConformanceBase):
         assert backend.get_artifact(artifact.artifact_id) == artifact
         [got] = backend.get_calls(exec_id)
         assert isinstance(got.parent_invocation_ids, tuple)
+
+    def test_save_call_unsynced_is_a_normal_commit(self, backend: Backend) -> None:
+        """``sync=False`` only relaxes power-loss durability: the call is stored, idempotent
+        and fenced as with a synced commit."""
+        from kitaru.backend import FencingError
+
+        record = running(backend)
+        call = make_call(record.exec_id, "graph_node")
+        attempt = make_attempt(record.exec_id, "graph_node")
+        artifact = make_artifact(
+            record.exec_id, artifact_id=call.output_artifact_id, save_type="step_output"
+        )
+        backend.save_call(
+            record.exec_id, record.epoch, call, attempts=[attempt], artifacts=[artifact], sync=False
+        )
+        backend.save_call(record.exec_id, record.epoch, call, sync=False)
+        assert backend.get_calls(record.exec_id) == [call]
+        assert backend.get_attempts(record.exec_id) == [attempt]
+        assert backend.list_artifacts(record.exec_id) == [artifact]
+        with pytest.raises(FencingError):
+            backend.save_call(
+                record.exec_id,
+                record.epoch + 1,
+                make_call(record.exec_id, "zombie"),
+                sync=False,
+            )
+        assert [c.invocation_id for c in backend.get_calls(record.exec_id)] == ["graph_node"]
 
     def test_save_call_with_a_failure(self, backend: Backend) -> None:
         record = running(backend)
