@@ -110,3 +110,26 @@ def slow_step(i: int) -> int:
 @flow
 def long_flow(n: int) -> int:
     return sum(slow_step(i) for i in range(n))
+
+
+@checkpoint
+def ask_inside() -> str:
+    return str(wait(name="answer", schema=str))  # a usage error: wait() in a checkpoint
+
+
+@checkpoint
+def use_answer(answer: str) -> str:
+    return f"used {answer}"
+
+
+@flow
+def fixable(timeout: float = 0.2) -> str:
+    """Calls wait() inside a checkpoint, unless ``KITARU_TEST_FIXED`` is set: then the fixed
+    code calls it in the flow body and hands the answer to another checkpoint."""
+    import os
+
+    first = add(1, 1)
+    if not os.environ.get("KITARU_TEST_FIXED"):
+        return f"{first}:{ask_inside()}"
+    answer = wait(name="answer", schema=str, timeout=timeout)
+    return f"{first}:{use_answer(answer)}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import kitaru
 import pytest
 from kitaru import KitaruClient, checkpoint, flow
@@ -318,3 +320,26 @@ def test_async_functions_are_rejected_with_the_fix() -> None:
         flow(agent)
     with pytest.raises(KitaruUsageError, match="asyncio.run"):
         checkpoint(agent)
+
+
+def test_a_failed_checkpoint_does_not_pin_the_sequence_for_fixed_code(
+    runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usage-error hint says: fix the code, then retry. The fix may call another
+    checkpoint where the failed one was: only completed calls pin the sequence."""
+    client = KitaruClient()
+    handle = fb.fixable.run()
+    with pytest.raises(KitaruUserCodeError, match="then retry"):
+        handle.wait(timeout=10)
+    monkeypatch.setenv("KITARU_TEST_FIXED", "1")
+    client.executions.retry(handle.exec_id)
+    deadline = time.monotonic() + 30
+    while client.executions.get(handle.exec_id).status.value != "waiting":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    client.executions.input(handle.exec_id, wait="answer", value="yes")
+    assert kitaru.FlowHandle(handle.exec_id).wait(timeout=30) == "2:used yes"
+    calls = {c.invocation_id: c for c in client.executions.get(handle.exec_id).checkpoints}
+    assert calls["add"].status.value == "completed" and len(calls["add"].attempts) == 1
+    assert calls["ask_inside"].status.value == "failed"  # kept as history
+    assert calls["use_answer"].status.value == "completed"

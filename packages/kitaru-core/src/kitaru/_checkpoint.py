@@ -303,8 +303,13 @@ def _assign(ctx: FlowContext, name: str, explicit_id: Any) -> tuple[str, int]:
         seq = ctx.next_seq
         ctx.next_seq += 1
         ctx.live.append(invocation_id)
+        # Only completed calls pin the sequence: a call that failed (or never finished) left
+        # nothing later calls could depend on, so fixed code may call something else there.
         recorded = ctx.recorded_by_seq.get(seq)
-        moved = recorded is None and invocation_id in ctx.recorded
+        if recorded is not None and recorded.state is not CallState.COMPLETED:
+            recorded = None
+        earlier = ctx.recorded.get(invocation_id)
+        moved = recorded is None and earlier is not None and earlier.state is CallState.COMPLETED
         if (recorded is not None and recorded.invocation_id != invocation_id) or moved:
             raise Diverged(_divergence_message(ctx, seq, invocation_id))
         return invocation_id, seq
@@ -313,7 +318,7 @@ def _assign(ctx: FlowContext, name: str, explicit_id: Any) -> tuple[str, int]:
 def _divergence_message(ctx: FlowContext, seq: int, live_id: str) -> str:
     recorded = [c.invocation_id for _, c in sorted(ctx.recorded_by_seq.items())]
     here = ctx.recorded_by_seq.get(seq)
-    if here is not None:
+    if here is not None and here.state is CallState.COMPLETED:
         head = (
             f"Checkpoint sequence diverged at position {seq + 1}: the journal recorded "
             f"'{here.invocation_id}' there, but the code now calls '{live_id}'."
