@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from _helpers import settle, waiting_with_waits
@@ -538,3 +539,25 @@ def test_executions_without_a_subcommand_prints_help(cli) -> None:
     result = cli("executions")
     assert result.exit_code == 0
     assert "replay" in result.stdout
+
+
+def test_run_refuses_a_script_that_starts_a_flow_at_import(
+    cli, memory_runtime, tmp_path: Path
+) -> None:
+    """The README snippet pasted into a file starts its flow at import: `kitaru run` says so
+    (instead of blocking in that flow's wait) and starts nothing."""
+    script = tmp_path / "agent_at_import.py"
+    script.write_text(
+        "from kitaru import flow\n\n"
+        "@flow\n"
+        "def report(topic: str) -> str:\n"
+        "    return topic\n\n"
+        "handle = report.run('durable agents')  # no main guard\n"
+        "print(handle.wait())\n"
+    )
+    result = cli("run", f"{script}:report", "--args", '{"topic": "x"}', "-o", "json")
+    assert result.exit_code == 1
+    error = result.error()
+    assert "Flow 'report' was started while Kitaru imported" in error["message"]
+    assert 'if __name__ == "__main__":' in error["message"]
+    assert cli("executions", "list", "-o", "json").json()["items"] == []

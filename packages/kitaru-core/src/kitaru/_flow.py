@@ -223,12 +223,12 @@ class Flow(Generic[P, R]):
     ) -> FlowHandle:
         from kitaru._source import ImportTimeRunError, reimporting
 
-        if getattr(reimporting, "active", False):
+        importer = getattr(reimporting, "active", None)
+        if importer:
             raise ImportTimeRunError(
-                f"Flow '{self.name}' was started while a worker re-imported its script to "
-                "continue an execution. Put the code that starts flows under "
-                '`if __name__ == "__main__":` so the script can be imported without '
-                "side effects."
+                f"Flow '{self.name}' was started while {importer}. Put the code that starts "
+                'flows under `if __name__ == "__main__":` so the script can be imported '
+                "without side effects."
             )
         call_layer = _layer(
             stack=options.get("stack"),

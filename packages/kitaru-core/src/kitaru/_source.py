@@ -8,11 +8,13 @@ script's folder first on ``sys.path`` as it was when the script ran.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,21 @@ from kitaru.errors import KitaruRuntimeError, KitaruUsageError
 
 MAIN_ALIAS = "__kitaru_main__"
 
-#: Set while a worker re-imports a script, so that a script that starts executions at import
-#: time fails with a clear message instead of starting them again in every worker.
+#: Set (to what is importing) while a worker re-imports a script or a flow target is loaded,
+#: so that a script that starts executions at import time fails with a clear message instead
+#: of starting them again in every worker (or blocking ``kitaru run`` in its own flow).
 reimporting = threading.local()
+
+
+@contextlib.contextmanager
+def importing(reason: str) -> Iterator[None]:
+    """Mark module imports in this thread as done by Kitaru (``reason`` says by what)."""
+    previous = getattr(reimporting, "active", None)
+    reimporting.active = reason
+    try:
+        yield
+    finally:
+        reimporting.active = previous
 
 
 class ImportTimeRunError(KitaruUsageError):
@@ -120,8 +134,5 @@ def _module_of(ref: SourceRef) -> Any:
             f"Flow '{ref.qualname}' was defined interactively (no file), so another process "
             "cannot re-import it. Define flows in a module or script."
         )
-    reimporting.active = True
-    try:
+    with importing("a worker re-imported its script to continue an execution"):
         return load_module_from_file(ref.file)
-    finally:
-        reimporting.active = False

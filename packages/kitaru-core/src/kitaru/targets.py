@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from kitaru._flow import Flow
-from kitaru._source import load_module_from_file, load_source
+from kitaru._source import importing, load_module_from_file, load_source
 from kitaru.errors import KitaruUsageError
 
 __all__ = ["TARGET_FORMAT", "Flow", "load_flow_target", "load_module_from_file", "load_source"]
@@ -31,18 +31,8 @@ def load_flow_target(target: str) -> Flow[..., Any]:
     module_part, attr = module_part.strip(), attr.strip()
     if not sep or not module_part or not attr or not all(p.isidentifier() for p in attr.split(".")):
         raise KitaruUsageError(f"{TARGET_FORMAT}, got '{target}'.")
-    if module_part.endswith(".py") or os.sep in module_part or "/" in module_part:
-        module = load_module_from_file(module_part)
-    else:
-        cwd = os.getcwd()
-        if cwd not in sys.path:
-            sys.path.insert(0, cwd)
-        try:
-            module = importlib.import_module(module_part)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_part.startswith(exc.name):
-                raise KitaruUsageError(f"Cannot import module '{module_part}': {exc}.") from exc
-            raise
+    with importing(f"Kitaru imported '{module_part}' to find the flow '{attr}'"):
+        module = _import(module_part)
     obj: Any = module
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -53,3 +43,17 @@ def load_flow_target(target: str) -> Flow[..., Any]:
             f"'{attr}' in '{module_part}' is not a @flow (it is {type(obj).__name__})."
         )
     return obj
+
+
+def _import(module_part: str) -> Any:
+    if module_part.endswith(".py") or os.sep in module_part or "/" in module_part:
+        return load_module_from_file(module_part)
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(module_part)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_part.startswith(exc.name):
+            raise KitaruUsageError(f"Cannot import module '{module_part}': {exc}.") from exc
+        raise
