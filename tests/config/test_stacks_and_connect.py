@@ -81,6 +81,8 @@ def test_connect(isolated_config: Path, tmp_path: Path) -> None:
         kitaru.connect("https://kitaru.example.com")
     with pytest.raises(KitaruUsageError, match="No installed backend serves 'nope://'"):
         kitaru.connect("nope://x")
+    with pytest.raises(KitaruUsageError, match=r"is not a URL.*'sqlite:////tmp/x/kitaru\.db'"):
+        kitaru.connect("/tmp/x/kitaru.db")
     assert not (isolated_config / "kitaru.json").exists()
     url = f"sqlite:///{tmp_path / 'team.db'}"
     kitaru.connect(url)

@@ -80,6 +80,11 @@ def simple(x: int) -> int:
 
 
 @flow
+def fan(x: int) -> list[int]:
+    return [f.result() for f in double.map([x, x + 1])]
+
+
+@flow
 def fragile(x: int) -> int:
     return flaky(double(x))
 

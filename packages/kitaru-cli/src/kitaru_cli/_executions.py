@@ -13,6 +13,7 @@ from kitaru_cli._common import ExecIdArgument, open_client, resolve_id
 from kitaru_cli._output import OutputOption, Session, parse_json_option, session, usage_error
 
 if TYPE_CHECKING:
+    from kitaru import KitaruClient
     from kitaru.client import Execution
 
 __all__ = ["app"]
@@ -90,7 +91,32 @@ def resume_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> No
     """Continue a waiting execution whose waits are all resolved (same id)."""
     with session("executions.resume", output) as out:
         client = open_client()
-        _action(out, "Resumed", client.executions.resume(resolve_id(client, exec_id)))
+        full_id = resolve_id(client, exec_id)
+        before = _run_state(client, full_id)
+        execution = client.executions.resume(full_id)
+        # Resume is idempotent (SPEC decisions 12 and 15): `input` already continues an
+        # execution by itself, so a resume after it finds the execution running or finished
+        # and succeeds without doing anything. Say so rather than "Resumed".
+        if before == "running":
+            outcome, note = "already_running", "is already running: nothing was resumed."
+        elif before == "completed":
+            outcome, note = "already_completed", "has already completed: nothing was resumed."
+        else:
+            outcome, note = "resumed", None
+        if out.json:
+            out.emit_item(_shapes.full(execution), resume=outcome)
+        elif note is None:
+            _action(out, "Resumed", execution)
+        else:
+            out.line(f"Execution {execution.exec_id} {note}")
+            out.line(f"Status: {_shapes.status_text(execution)}")
+
+
+def _run_state(client: KitaruClient, exec_id: str) -> str:
+    """The journal state of the execution, after the client's check for a lost runner:
+    ``running`` only while a runner drives it (``pending``: submitted, no runner yet)."""
+    client.executions.get(exec_id)  # marks an execution whose runner is gone as failed
+    return str(client.runtime.backend.get_execution(exec_id).state.value)
 
 
 def cancel_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -85,6 +86,8 @@ def input_command(
         if wait is not None and not wait.strip():
             raise usage_error("`--wait` must be a non-empty wait name or id.")
         parsed = None if abort else _parse_value(value)
+        from kitaru.errors import KitaruWaitValidationError
+
         client = open_client()
         full_id = resolve_id(client, exec_id)
         selected = wait.strip() if wait is not None else _single_wait(client, full_id).name
@@ -92,12 +95,23 @@ def input_command(
         if abort:
             execution = client.executions.abort_wait(full_id, wait=selected)
         else:
-            execution = client.executions.input(full_id, wait=selected, value=parsed)
+            try:
+                execution = client.executions.input(full_id, wait=selected, value=parsed)
+            except KitaruWaitValidationError as exc:
+                hint = _quote_hint(client, full_id, selected, parsed, value)
+                if hint is None:
+                    raise
+                raise KitaruWaitValidationError(f"{str(exc).rstrip('.')}. {hint}") from None
+        # The value as stored: converted to the wait's schema ("5" -> 5 for an int wait).
+        stored = None if abort else _stored_value(execution, selected)
         if out.json:
-            out.emit_item(_shapes.full(execution))
+            extra = {} if stored is None else {"wait": label, "value": stored[0]}
+            out.emit_item(_shapes.full(execution), **extra)
             return
         verb = "Aborted" if abort else "Resolved"
         out.line(f"{verb} wait '{label}' of execution {full_id}.")
+        if stored is not None:
+            out.line(f"Value: {json.dumps(stored[0], ensure_ascii=False, default=repr)}")
         status = _shapes.status_text(execution)
         out.line(f"Status: {status}")
         if status == "failed" and not abort:
@@ -118,6 +132,49 @@ def _parse_value(text: str | None) -> Any:
         if not stripped or stripped[0] in '{["':
             return parse_json_option("--value", text)  # raises the usage error
         return text
+
+
+def _quote_hint(
+    client: KitaruClient, exec_id: str, selector: str, parsed: Any, text: str | None
+) -> str | None:
+    """For a wait that takes a string, given ``--value`` text that parsed as another JSON
+    scalar (``5``, ``true``, ``null``): how to send that text as a string instead."""
+    if text is None or isinstance(parsed, str | dict | list):
+        return None
+    schema = next(
+        (
+            w.schema
+            for w in client.executions.pending_waits(exec_id)
+            if selector in (w.name, w.wait_id)
+        ),
+        None,
+    )
+    if not isinstance(schema, dict) or not _takes_string(schema):
+        return None
+    quoted = shlex.quote(json.dumps(text.strip()))
+    return (
+        f"--value {text.strip()} is read as JSON; to send it as a string, quote it: "
+        f"--value {quoted}"
+    )
+
+
+def _takes_string(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "string" or (isinstance(kind, list) and "string" in kind):
+        return True
+    return any(
+        isinstance(s, dict) and _takes_string(s)
+        for key in ("anyOf", "oneOf")
+        for s in schema.get(key, [])
+    )
+
+
+def _stored_value(execution: Any, selector: str) -> tuple[Any] | None:
+    """``(value,)`` of the resolved wait ``selector`` names, as the journal stored it."""
+    for wait in reversed(execution.waits):
+        if selector in (wait.name, wait.wait_id) and wait.status == "resolved":
+            return (wait.value,)
+    return None
 
 
 def _wait_name(client: KitaruClient, exec_id: str, selector: str) -> str:

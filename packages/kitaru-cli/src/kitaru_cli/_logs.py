@@ -14,7 +14,7 @@ from kitaru_cli._shapes import to_jsonable, when
 
 if TYPE_CHECKING:
     from kitaru import KitaruClient
-    from kitaru.client import LogEntry
+    from kitaru.client import CheckpointCall, LogEntry
 
 __all__ = ["format_entry", "logs_command"]
 
@@ -26,7 +26,11 @@ _sleep = time.sleep  # the poll pause (tests replace it)
 def logs_command(
     exec_id: ExecIdArgument,
     checkpoint: Annotated[
-        str | None, typer.Option(help="Only lines from this checkpoint (name or invocation id).")
+        str | None,
+        typer.Option(
+            help="Only lines from one checkpoint invocation: its invocation id (work, work_2) "
+            "or call id, or its name if only one invocation has it.",
+        ),
     ] = None,
     source: Annotated[
         str,
@@ -43,12 +47,19 @@ def logs_command(
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between polls with --follow.")] = 1.0,
     grouped: Annotated[
-        bool, typer.Option("--grouped", help="Print a section per checkpoint.")
+        bool,
+        typer.Option(
+            "--grouped", help="Print a section per checkpoint invocation, and one for the flow."
+        ),
     ] = False,
     verbose: Annotated[
         int,
         typer.Option(
-            "--verbose", "-v", count=True, help="-v: time and level; -vv: also the checkpoint."
+            "--verbose",
+            "-v",
+            count=True,
+            help="Repeat for more: -v adds time and level; -vv also where each line came "
+            "from (checkpoint invocation or flow; module for logging).",
         ),
     ] = 0,
     output: OutputOption = "text",
@@ -83,11 +94,50 @@ def logs_command(
         if out.json:
             out.emit_items([to_jsonable(e) for e in entries])
             return
+        calls: Sequence[CheckpointCall] = client.executions.get(full_id).checkpoints
+        if checkpoint is not None:
+            calls = _note_other_invocations(out, calls, checkpoint.strip())
+        if source != "runner":
+            _note_cached(out, calls)
         if not entries:
             out.line(f"No log entries found for execution {full_id}.")
             out.line(_hint(full_id, source=source, checkpoint=checkpoint))
             return
-        printer.print_all(entries)
+        printer.print_all(entries, order=[c.invocation_id for c in calls])
+
+
+def _note_other_invocations(
+    out: Session, calls: Sequence[CheckpointCall], selector: str
+) -> list[CheckpointCall]:
+    """``--checkpoint work`` selects the invocation ``work`` alone (SPEC decision 8): say so
+    when other invocations of the same checkpoint (``work_2``, ...) were left out. Returns
+    the selected call (as a list)."""
+    chosen = next((c for c in calls if selector in (c.invocation_id, c.call_id)), None)
+    if chosen is None:
+        chosen = next((c for c in calls if c.name == selector), None)  # a unique name
+    if chosen is None:
+        return []
+    others = [c.invocation_id for c in calls if c.name == chosen.name and c is not chosen]
+    if others and selector == chosen.name:  # the name given may have meant them all
+        out.note(
+            f"Note: showing invocation '{chosen.invocation_id}' only; checkpoint "
+            f"'{chosen.name}' also ran as {', '.join(others)} (select one with `--checkpoint`, "
+            "or drop it for all)."
+        )
+    return [chosen]
+
+
+def _note_cached(out: Session, calls: Sequence[CheckpointCall]) -> None:
+    """A cache hit returned an earlier execution's output without running: its prints and
+    logs are in that execution, so say where."""
+    for call in calls:
+        if call.cached_from:
+            source_id = call.cached_from.split("/", 1)[0]
+            out.note(
+                f"Note: checkpoint '{call.invocation_id}' was a cache hit: it did not run "
+                f"here, its output was reused from {call.cached_from}; see "
+                f"`kitaru executions logs {source_id}`."
+            )
 
 
 def _hint(exec_id: str, *, source: str, checkpoint: str | None) -> str:
@@ -107,20 +157,36 @@ def _hint(exec_id: str, *, source: str, checkpoint: str | None) -> str:
 
 
 def format_entry(entry: LogEntry, *, verbose: int) -> str:
-    """One log line: the message; ``-v`` adds time and level; ``-vv`` the checkpoint."""
+    """One log line: the message; ``-v`` adds time and level; ``-vv`` where it came from."""
     if verbose <= 0:
         return entry.message
     parts = [when(entry.timestamp), (entry.level or "INFO").upper()]
     if verbose >= 2:
-        parts.append(f"[{entry.checkpoint_name or entry.module or entry.source or 'flow'}]")
+        parts.append(f"[{_origin(entry)}]")
     parts.append(entry.message)
     return " ".join(parts)
 
 
+def _origin(entry: LogEntry) -> str:
+    """Where a line came from, for ``-vv``: the checkpoint invocation (``work_2``, with its
+    attempt from the second on) or ``flow`` (the flow body and engine), then for a
+    ``logging`` record the module that logged it (``module myapp``); prints have none."""
+    invocation = _invocation(entry)
+    where = invocation if invocation is not None else "flow"
+    if invocation is not None and entry.attempt is not None and entry.attempt > 1:
+        where += f", attempt {entry.attempt}"
+    if entry.module:
+        where += f", module {entry.module}"
+    return where
+
+
+def _invocation(entry: LogEntry) -> str | None:
+    return entry.invocation_id or entry.checkpoint_name
+
+
 def _group(entry: LogEntry) -> str:
-    if entry.checkpoint_name:
-        return f"checkpoint: {entry.checkpoint_name}"
-    return "flow"
+    invocation = _invocation(entry)
+    return f"checkpoint: {invocation}" if invocation is not None else "flow"
 
 
 class _Printer:
@@ -129,13 +195,17 @@ class _Printer:
         self.verbose = verbose
         self.grouped = grouped
         self._section: str | None = None
+        self._attempts: dict[str, int] = {}  # the attempt of each invocation's last line
 
-    def print_all(self, entries: Sequence[LogEntry]) -> None:
+    def print_all(self, entries: Sequence[LogEntry], *, order: Sequence[str] = ()) -> None:
+        """Print ``entries``; grouped: the flow's section first, then one per checkpoint
+        invocation in the flow's call ``order`` (invocation ids), others as they come."""
         if self.grouped:
-            order: dict[str, list[LogEntry]] = {}
+            groups: dict[str, list[LogEntry]] = {"flow": []}
+            groups.update((f"checkpoint: {inv}", []) for inv in order)
             for entry in entries:
-                order.setdefault(_group(entry), []).append(entry)
-            entries = [e for group in order.values() for e in group]
+                groups.setdefault(_group(entry), []).append(entry)
+            entries = [e for group in groups.values() for e in group]
         self.print_new(entries)
 
     def print_new(self, entries: Sequence[LogEntry]) -> None:
@@ -151,7 +221,22 @@ class _Printer:
                     title = f"── {section} "
                     self.out.line(title + "─" * max(3, RULE_WIDTH - len(title)))
                     self._section = section
+            self._attempt_boundary(entry)
             self.out.line(format_entry(entry, verbose=self.verbose))
+
+    def _attempt_boundary(self, entry: LogEntry) -> None:
+        """A marker line where a checkpoint's lines pass from one attempt to the next (a
+        retry after a failure or a lost runner), so two attempts' output does not run
+        together."""
+        invocation = entry.invocation_id
+        if invocation is None or entry.attempt is None:
+            return
+        previous = self._attempts.get(invocation)
+        self._attempts[invocation] = entry.attempt
+        # Only between two attempts' lines: an attempt that printed nothing needs no marker
+        # (``-vv`` still tags every line of a later attempt with its number).
+        if previous is not None and entry.attempt != previous:
+            self.out.line(f"[Checkpoint {invocation}: attempt {entry.attempt}]")
 
 
 def _follow(

@@ -62,8 +62,8 @@ def run_command(
             flow = load_flow_target(target)
         if stack is not None:
             flow_args = {**flow_args, "stack": stack.strip()}  # an execution option of .run()
+        client = open_client()  # before submitting: refuses a journal in a missing folder
         handle = flow.run_detached(**flow_args)
-        client = open_client()
         if wait:
             raise typer.Exit(code=_follow(out, client, handle, target))
         execution = client.executions.get(handle.exec_id)

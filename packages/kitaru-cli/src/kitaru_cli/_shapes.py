@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ if TYPE_CHECKING:
     from kitaru.client import Execution
 
 MAX_CHECKPOINT_ROWS = 4
+_CACHED_NOTE = "outputs reused without running: their prints and logs are in those executions"
 
 
 def to_jsonable(value: Any) -> Any:
@@ -62,11 +64,33 @@ def summary(execution: Execution) -> dict[str, Any]:
 
 
 def full(execution: Execution) -> dict[str, Any]:
-    """Full execution: the summary plus spec, replay source, checkpoints and artifacts."""
+    """Full execution: the summary plus spec, replay source, checkpoints, artifacts, waits
+    (a resolved one with its stored ``value``, ``null`` included) and, once the flow
+    returned, its ``result`` as ``run --wait -o json`` gives it (JSON data; what JSON cannot
+    hold written as text by the JSON writer), or ``result_error`` when it cannot be loaded."""
     out = summary(execution)
     for key, value in to_jsonable(execution).items():
         out.setdefault(key, value)
+    for wait, shown in zip(execution.waits, out.get("waits", ()), strict=False):
+        if wait.status == "resolved":
+            shown["value"] = to_jsonable(wait.value)
+    out.update(_result_fields(execution))
     return out
+
+
+def _flow_output(execution: Execution) -> Any:
+    return next((a for a in execution.artifacts if a.save_type == "flow_output"), None)
+
+
+def _result_fields(execution: Execution) -> dict[str, Any]:
+    output = _flow_output(execution)
+    if output is None:
+        return {}
+    try:
+        value = output.load()
+    except Exception as exc:  # e.g. a pickled type not importable here
+        return {"result_error": f"{type(exc).__name__}: {exc}"}
+    return {"result": to_jsonable(value)}  # as `run --wait -o json` gives it
 
 
 def summaries(executions: Sequence[Execution]) -> list[dict[str, Any]]:
@@ -111,6 +135,11 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
         out.append(("Pending wait", wait.name))
         if wait.question:
             out.append(("Wait question", wait.question))
+    for done in execution.waits:
+        if done.status == "resolved":
+            out.append(("Resolved wait", f"{done.name} = {_json_text(done.value)}"))
+        elif done.status == "aborted":
+            out.append(("Aborted wait", done.name))
     if execution.failure is not None:
         out.append(("Failure", execution.failure.message))
     elif execution.status_reason:
@@ -120,6 +149,12 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
         since = [f"{c.invocation_id} (since {when(c.started_at)})" for c in active]
         out.append(("Running", ", ".join(since)))
     out.append(("Checkpoints", checkpoint_line(execution)))
+    cached = [c for c in execution.checkpoints if c.cached_from]
+    if cached:
+        # A cache hit returns an earlier execution's output without running the body, so
+        # its prints and logs are in that execution, not this one.
+        reused = ", ".join(f"{c.invocation_id} from {c.cached_from}" for c in cached)
+        out.append(("Cached", f"{reused} ({_CACHED_NOTE})"))
     result = result_line(execution)
     if result is not None:
         out.append(("Result", result))
@@ -128,7 +163,7 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
 
 def result_line(execution: Execution, width: int = 200) -> str | None:
     """A one-line preview of a completed execution's return value (None if it has none)."""
-    output = next((a for a in execution.artifacts if a.save_type == "flow_output"), None)
+    output = _flow_output(execution)
     if output is None:
         return None
     try:
@@ -139,11 +174,20 @@ def result_line(execution: Execution, width: int = 200) -> str | None:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _json_text(value: Any, width: int = 200) -> str:
+    """A stored (JSON) value as JSON text, on one line, shortened."""
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def checkpoint_line(execution: Execution) -> str:
     calls = execution.checkpoints
     if not calls:
         return "none"
-    shown = [f"{c.invocation_id} ({c.status.value})" for c in calls[:MAX_CHECKPOINT_ROWS]]
+    shown = [
+        f"{c.invocation_id} ({c.status.value}{', cached' if c.cached_from else ''})"
+        for c in calls[:MAX_CHECKPOINT_ROWS]
+    ]
     if len(calls) > MAX_CHECKPOINT_ROWS:
         shown.append(f"... (+{len(calls) - MAX_CHECKPOINT_ROWS} more)")
     return ", ".join(shown)

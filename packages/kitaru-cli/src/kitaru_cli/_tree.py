@@ -41,9 +41,14 @@ def _root(
 
 def _quiet_flags(command: Any, ctx: Any) -> None:
     """Show on/off flags (``--abort``, ``--help``) without Typer's ``<bool>`` value metavar:
-    they take no value. Their help option included (created here as click would, cached)."""
+    they take no value. Their help option included (created here as click would, cached).
+    Counted flags (``-v``/``-vv``) also take no value, and their ``[default: 0]`` says
+    nothing."""
     for param in [*command.params, command.get_help_option(ctx)]:
-        if (
+        if param is not None and getattr(param, "count", False) and param.metavar is None:
+            param.metavar = ""
+            param.show_default = False
+        elif (
             param is not None
             and getattr(param, "is_flag", False)
             and not getattr(param, "count", False)

@@ -138,7 +138,8 @@ def test_run_wait_input_logs_replay(kitaru_exe, flow_file: Path) -> None:
     )
     expect_error(
         kitaru_exe("executions", "get", exec_id[:5], "-o", "json"),
-        "prefix of at least 6 characters",
+        "too short to be a prefix: an execution id prefix needs at least 6 characters (this "
+        "one has 5)",
         "KitaruUsageError",
     )
     expect_error(
@@ -160,7 +161,7 @@ def test_run_wait_input_logs_replay(kitaru_exe, flow_file: Path) -> None:
     assert text.exit_code == 1 and text.stdout == ""
     assert text.stderr.startswith(
         "Error: Input for wait 'wait' does not match its schema: $: expected integer, got "
-        "string 'oops'"
+        'string "oops"'
     )
     assert journal(kitaru_exe) == before
 

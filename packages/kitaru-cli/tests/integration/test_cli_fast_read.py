@@ -235,6 +235,15 @@ def build_journal(runtime: Runtime) -> dict[str, str]:
     run = _lease(backend, replay.exec_id)
     answered = backend.create_wait(replay.exec_id, run.epoch, make_wait(replay.exec_id))
     backend.resolve_wait(replay.exec_id, answered.wait_id, state=WaitState.RESOLVED, value=42)
+    # answered with null (shown as a value all the same), and one aborted
+    nothing = backend.create_wait(
+        replay.exec_id, run.epoch, make_wait(replay.exec_id, "nothing", created_at=_at(51))
+    )
+    backend.resolve_wait(replay.exec_id, nothing.wait_id, state=WaitState.RESOLVED, value=None)
+    dropped = backend.create_wait(
+        replay.exec_id, run.epoch, make_wait(replay.exec_id, "dropped", created_at=_at(52))
+    )
+    backend.resolve_wait(replay.exec_id, dropped.wait_id, state=WaitState.ABORTED)
     backend.finish(replay.exec_id, run.epoch, state=ExecutionState.COMPLETED)
     cancelled = _execution(backend, "abcdef01-0000-4000-8000-000000000008", "beta", 60)
     ids["cancelled"] = cancelled.exec_id
@@ -316,6 +325,7 @@ TEXT_CASES = [
     ["executions", "get", "{failed}"],
     ["executions", "get", "{blocked}"],
     ["executions", "get", "{running}"],
+    ["executions", "get", "{replay}"],
     ["executions", "get", "abcdef0"],
 ]
 
@@ -381,6 +391,20 @@ def test_the_journal_has_every_case(journal: dict[str, str], usual: Callable[...
     assert "ended_at" not in busy["checkpoints"][1]
     replay = usual("executions", "get", journal["replay"], "-o", "json").json()["item"]
     assert replay["original_exec_id"] == journal["done"]
+    # the flow's result, the waits with the values stored for them, cache hits
+    assert done["result"] == {"answer": 42, "words": ["a", "b"]}
+    assert {w["name"]: (w["status"], w.get("value", "-")) for w in replay["waits"]} == {
+        "approve": ("resolved", 42),
+        "nothing": ("resolved", None),
+        "dropped": ("aborted", "-"),
+    }
+    assert "result" not in replay  # it returned nothing (no flow output)
+    text = usual("executions", "get", journal["replay"]).stdout.splitlines()
+    assert "  Resolved wait: approve = 42" in text
+    assert "  Resolved wait: nothing = null" in text
+    assert "  Aborted wait: dropped" in text
+    shown = usual("executions", "get", journal["done"]).stdout.splitlines()
+    assert any(line.startswith("  Cached: search from other/search (") for line in shown)
 
 
 def test_json_reads_neither_typer_nor_sqlalchemy(journal: dict[str, str]) -> None:

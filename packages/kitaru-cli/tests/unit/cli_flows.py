@@ -59,3 +59,39 @@ def asks_inside() -> int:
 @kitaru.flow
 def wait_in_checkpoint_flow() -> int:
     return asks_inside()
+
+
+@kitaru.flow
+def fan_flow(x: int) -> list[int]:
+    return [f.result() for f in double.map([x, x + 1, x + 2])]
+
+
+FLAKY_CALLS: list[int] = []
+
+
+@kitaru.checkpoint(retries=1)
+def flaky(x: int) -> int:
+    FLAKY_CALLS.append(x)
+    if len(FLAKY_CALLS) % 2 == 1:
+        raise RuntimeError("first attempt fails")
+    return x
+
+
+@kitaru.flow
+def flaky_flow(x: int) -> int:
+    return flaky(x)
+
+
+@kitaru.flow
+def text_flow() -> str:
+    return kitaru.wait(schema=str, name="note", question="Note?", timeout=0)
+
+
+@kitaru.flow
+def named_ids_flow(x: int) -> int:
+    return double(x, id="left") + double(x, id="right")
+
+
+@kitaru.flow
+def complex_flow() -> complex:
+    return complex(1, 2)

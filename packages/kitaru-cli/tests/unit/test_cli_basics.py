@@ -140,3 +140,25 @@ def test_memory_is_not_available_yet(cli: Callable[..., Any]) -> None:
     assert as_json.exit_code == 1 and as_json.stdout == ""
     error = json.loads(as_json.stderr)["error"]
     assert error["type"] == "KitaruFeatureNotAvailableError"
+
+
+def test_run_refuses_a_journal_in_a_missing_folder_as_list_does(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "no-such-folder"
+    monkeypatch.setenv("KITARU_STORE_URL", f"sqlite:///{folder / 'kitaru.db'}")
+    listed = cli("executions", "list")
+    ran = cli("run", "cli_flows:simple_flow", "--args", '{"x": 1}')
+    for result in (listed, ran):
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: The journal folder '{folder}' does not exist")
+    assert not folder.exists()  # nothing submitted, no journal created
+
+
+def test_a_journal_path_without_a_scheme_is_explained(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KITARU_STORE_URL", "/tmp/x/kitaru.db")
+    result = cli("executions", "list", "-o", "json")
+    assert result.exit_code == 1
+    message = result.error()["message"]
+    assert "'/tmp/x/kitaru.db' is not a URL" in message
+    assert "use 'sqlite:////tmp/x/kitaru.db'" in message

@@ -330,7 +330,7 @@ def test_input_needs_an_id(cli, memory_runtime) -> None:
 def test_input_validation_error_type(cli, waiting: str) -> None:
     result = cli("executions", "input", waiting, "--value", "many", "-o", "json")
     assert result.error()["type"] == "KitaruWaitValidationError"
-    assert "expected integer, got string 'many'" in result.error()["message"]
+    assert 'expected integer, got string "many"' in result.error()["message"]
 
 
 @pytest.mark.parametrize("value", ['"5"', "5", " 5 "])
@@ -352,6 +352,68 @@ def test_input_resolves_and_continues(cli, waiting: str) -> None:
     again = cli("executions", "input", waiting, "--value", "5", "-o", "json")
     assert again.exit_code == 1
     assert again.error()["message"] == (f"Execution '{waiting}' has no pending waits to resolve.")
+
+
+def test_input_confirms_the_value_as_stored(cli, waiting: str) -> None:
+    text = cli("executions", "input", waiting, "--value", '"5"')
+    assert text.exit_code == 0, text.stderr
+    assert text.stdout.splitlines()[1] == "Value: 5"  # converted to the int schema
+    settle(waiting, "completed")
+    shown = cli("executions", "get", waiting).stdout.splitlines()
+    assert "  Resolved wait: approval = 5" in shown
+    item = cli("executions", "get", waiting, "-o", "json").json()["item"]
+    assert item["result"] == 9
+    [wait] = item["waits"]
+    assert (wait["name"], wait["status"], wait["value"]) == ("approval", "resolved", 5)
+
+
+def test_input_json_confirms_the_stored_value(cli, waiting: str) -> None:
+    doc = cli("executions", "input", waiting, "--value", "yes", "-o", "json")
+    assert doc.exit_code == 1  # an int wait: "yes" is no number
+    doc = cli("executions", "input", waiting, "--value", '"7"', "-o", "json").json()
+    assert doc["wait"] == "approval" and doc["value"] == 7
+    settle(waiting, "completed")
+
+
+def test_string_wait_given_a_number_says_how_to_quote_it(cli, memory_runtime) -> None:
+    started = cli("run", "cli_flows:text_flow", "-o", "json").json()["item"]["exec_id"]
+    settle(started, "waiting")
+    for value, shown in (("5", "number 5"), ("true", "boolean true"), ("null", "null")):
+        result = cli("executions", "input", started, "--value", value, "-o", "json")
+        message = result.error()["message"]
+        assert f"expected string, got {shown}." in message
+        assert f"""quote it: --value '"{value}"'""" in message
+    result = cli("executions", "input", started, "--value", '"5"')
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == 'Value: "5"'
+    settle(started, "completed")
+    item = cli("executions", "get", started, "-o", "json").json()["item"]
+    assert item["result"] == "5"
+
+
+def test_get_shows_cache_hits(cli, memory_runtime) -> None:
+    args = ("run", "cli_flows:simple_flow", "--args", '{"x": 4}', "--wait", "-o", "json")
+    first = cli(*args).json()["item"]["exec_id"]
+    second = cli(*args).json()["item"]["exec_id"]
+    lines = cli("executions", "get", second).stdout.splitlines()
+    assert "  Checkpoints: double (completed, cached)" in lines
+    assert any(
+        line.startswith(f"  Cached: double from {first}/double (outputs reused without running")
+        for line in lines
+    )
+    logs = cli("executions", "logs", second)
+    assert "'double' was a cache hit: it did not run here" in logs.stderr
+    assert "  Cached:" not in "\n".join(cli("executions", "get", first).stdout.splitlines())
+
+
+def test_get_json_result_of_a_value_that_is_not_json_data(cli, memory_runtime) -> None:
+    item = cli("run", "cli_flows:complex_flow", "--wait", "-o", "json").json()["item"]
+    assert item["result"] == "(1+2j)"  # as `run --wait -o json` shows it
+    assert cli("executions", "get", item["exec_id"], "-o", "json").json()["item"]["result"] == (
+        "(1+2j)"
+    )
+    text = cli("executions", "get", item["exec_id"]).stdout.splitlines()
+    assert "  Result: (1+2j)" in text
 
 
 def test_input_json_item_and_explicit_wait(cli, waiting: str) -> None:
@@ -438,6 +500,45 @@ def test_resume_with_pending_wait_is_refused(cli, waiting: str) -> None:
     result = cli("executions", "resume", waiting)
     assert result.exit_code == 1
     assert "Resolve pending wait input before resuming" in result.stderr
+
+
+def test_resume_of_a_running_or_completed_execution_says_nothing_was_resumed(
+    cli, memory_runtime
+) -> None:
+    import time
+
+    import cli_flows
+    from kitaru import KitaruClient
+
+    cli_flows.GATE.clear()
+    started = cli("run", "cli_flows:gated_flow", "--args", '{"x": 1}', "-o", "json")
+    exec_id = started.json()["item"]["exec_id"]
+    try:
+        deadline = time.monotonic() + 10
+        while not [
+            c
+            for c in KitaruClient().executions.get(exec_id).checkpoints
+            if c.status.value == "running"
+        ]:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        text = cli("executions", "resume", exec_id)
+        # idempotent (SPEC decision 12): exit 0, but it says that it did nothing
+        assert text.exit_code == 0, text.stderr
+        assert text.stdout.splitlines() == [
+            f"Execution {exec_id} is already running: nothing was resumed.",
+            "Status: running",
+        ]
+        doc = cli("executions", "resume", exec_id, "-o", "json").json()
+        assert doc["resume"] == "already_running"
+    finally:
+        cli_flows.GATE.set()
+    settle(exec_id, "completed")
+    done = cli("executions", "resume", exec_id)
+    assert done.exit_code == 0
+    assert done.stdout.splitlines()[0] == (
+        f"Execution {exec_id} has already completed: nothing was resumed."
+    )
 
 
 def test_cancel(cli, waiting: str) -> None:

@@ -68,7 +68,9 @@ def test_verbosity(cli, completed: str) -> None:
     assert re.fullmatch(rf"{stamp} INFO doubling 1", one[0])
     assert re.fullmatch(rf"{stamp} WARNING careful", one[1])
     two = cli("executions", "logs", completed, "-vv", "--source", "all").stdout.splitlines()
-    assert re.fullmatch(rf"{stamp} INFO \[my_module\] starting", two[0])
+    # where each line came from: the flow (with the module of a `logging` record) or the
+    # checkpoint invocation; a module name is never shown as if it were a checkpoint
+    assert re.fullmatch(rf"{stamp} INFO \[flow, module my_module\] starting", two[0])
     assert re.fullmatch(rf"{stamp} INFO \[double\] doubling 1", two[1])
 
 
@@ -94,6 +96,7 @@ def test_json_items(cli, completed: str) -> None:
     first = doc["items"][0]
     assert first["message"] == "doubling 1"
     assert first["checkpoint_name"] == "double"
+    assert first["invocation_id"] == "double"
     assert "lineno" not in first  # None fields omitted
 
 
@@ -213,3 +216,117 @@ def test_follow_interrupted(cli, memory_runtime, monkeypatch: pytest.MonkeyPatch
     ]
     data = cli("executions", "logs", exec_id, "-f", "-o", "json")
     assert json.loads(data.stdout.splitlines()[-1])["event"] == "interrupted"
+
+
+@pytest.fixture
+def fanned(cli, memory_runtime) -> str:
+    """A fan-out (``double.map``: invocations double, double_2, double_3), one line each."""
+    result = cli("run", "cli_flows:fan_flow", "--args", '{"x": 1}', "--wait", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    exec_id = result.json()["item"]["exec_id"]
+    start = datetime.now(UTC)
+    memory_runtime.backend.append_logs(
+        [
+            LogRecord(
+                exec_id=exec_id,
+                message=f"line of {inv}",
+                timestamp=start + timedelta(seconds=i),
+                invocation_id=inv,
+            )
+            for i, inv in enumerate(["double_3", "double", "double_2"])
+        ]
+    )
+    return exec_id
+
+
+def test_fan_out_lines_are_told_apart_by_invocation(cli, fanned: str) -> None:
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    lines = cli("executions", "logs", fanned, "-vv").stdout.splitlines()
+    assert [re.sub(rf"^{stamp} INFO ", "", line) for line in lines] == [
+        "[double_3] line of double_3",
+        "[double] line of double",
+        "[double_2] line of double_2",
+    ]
+    grouped = cli("executions", "logs", fanned, "--grouped").stdout.splitlines()
+    sections = [line.split(" ─")[0] for line in grouped if line.startswith("── ")]
+    # a section per invocation, in the flow's call order
+    assert sections == [
+        "── checkpoint: double",
+        "── checkpoint: double_2",
+        "── checkpoint: double_3",
+    ]
+    items = cli("executions", "logs", fanned, "-o", "json").json()["items"]
+    assert [(i["checkpoint_name"], i["invocation_id"]) for i in items] == [
+        ("double", "double_3"),
+        ("double", "double"),
+        ("double", "double_2"),
+    ]
+
+
+def test_checkpoint_selector_follows_spec_decision_8(cli, fanned: str) -> None:
+    # an invocation id exactly: `double` is the first invocation, not all three
+    only = cli("executions", "logs", fanned, "--checkpoint", "double")
+    assert only.exit_code == 0
+    assert only.stdout.splitlines() == ["line of double"]
+    assert "also ran as double_2, double_3" in only.stderr
+    assert cli("executions", "logs", fanned, "--checkpoint", "double_3").stdout == (
+        "line of double_3\n"
+    )
+    call_id = next(
+        c.call_id
+        for c in KitaruClient().executions.get(fanned).checkpoints
+        if c.invocation_id == "double_2"
+    )
+    by_call = cli("executions", "logs", fanned, "--checkpoint", call_id, "-o", "json").json()
+    assert [i["invocation_id"] for i in by_call["items"]] == ["double_2"]
+
+
+def test_checkpoint_name_shared_by_invocations_is_ambiguous(cli, memory_runtime) -> None:
+    args = ("run", "cli_flows:named_ids_flow", "--args", '{"x": 1}', "--wait", "-o", "json")
+    exec_id = cli(*args).json()["item"]["exec_id"]
+    memory_runtime.backend.append_logs(
+        [
+            LogRecord(
+                exec_id=exec_id, message="left", timestamp=datetime.now(UTC), invocation_id="left"
+            )
+        ]
+    )
+    result = cli("executions", "logs", exec_id, "--checkpoint", "double", "-o", "json")
+    assert result.exit_code == 1
+    error = result.error()
+    assert error["type"] == "KitaruStateError"
+    assert "'double' is ambiguous" in error["message"] and "left, right" in error["message"]
+    assert cli("executions", "logs", exec_id, "--checkpoint", "left").stdout == "left\n"
+
+
+def test_attempts_of_a_checkpoint_are_separated(cli, memory_runtime) -> None:
+    result = cli("run", "cli_flows:flaky_flow", "--args", '{"x": 1}', "--wait", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    exec_id = result.json()["item"]["exec_id"]
+    [call] = KitaruClient().executions.get(exec_id).checkpoints
+    first, second = (a.started_at for a in call.attempts)
+    tick = timedelta(microseconds=1)
+    memory_runtime.backend.append_logs(
+        [
+            LogRecord(exec_id=exec_id, message=m, timestamp=t, invocation_id="flaky")
+            for m, t in [("try", first + tick), ("boom", second - tick), ("try", second + tick)]
+        ]
+    )
+    assert cli("executions", "logs", exec_id).stdout.splitlines() == [
+        "try",
+        "boom",
+        "[Checkpoint flaky: attempt 2]",
+        "try",
+    ]
+    two = cli("executions", "logs", exec_id, "-vv", "--grouped").stdout.splitlines()
+    assert two[-2] == "[Checkpoint flaky: attempt 2]"
+    assert two[-1].endswith("INFO [flaky, attempt 2] try")
+    items = cli("executions", "logs", exec_id, "-o", "json").json()["items"]
+    assert [i["attempt"] for i in items] == [1, 1, 2]
+
+
+def test_verbose_is_shown_as_a_counted_flag(cli) -> None:
+    text = cli("executions", "logs", "--help").stdout
+    [line] = [line for line in text.splitlines() if "--verbose" in line]
+    assert "<int>" not in line and "INTEGER" not in line
+    assert "[default: 0]" not in text

@@ -30,10 +30,11 @@ def connect(url: str, **options: Any) -> None:
             f"connect() options {sorted(options)} apply to Kitaru servers, which are not "
             "available yet."
         )
-    if not scheme:
-        raise KitaruUsageError(f"'{url}' is not a URL: expected e.g. sqlite:///path/kitaru.db.")
     from kitaru._config import artifact_store_uri
-    from kitaru._runtime import Runtime, reset_default_runtime
+    from kitaru._runtime import Runtime, not_a_url, reset_default_runtime
+
+    if not scheme:
+        raise KitaruUsageError(not_a_url(url))
 
     runtime = Runtime.from_urls(url, artifact_store_uri())  # raises when it cannot be opened
     runtime.backend.list_executions(limit=1)

@@ -17,6 +17,7 @@ additionalProperties, items, prefixItems, anyOf/oneOf/allOf, $ref into $defs, mi
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -111,9 +112,9 @@ def _walk(
         if "integer" in kinds and "number" not in kinds and isinstance(value, float):
             value = int(value)  # 5.0 is the integer 5 (as pydantic converts it)
     if "const" in schema and value != schema["const"]:
-        out.append(f"{path}: expected {schema['const']!r}, got {value!r}")
+        out.append(f"{path}: expected {_json(schema['const'])}, got {_json(value)}")
     if "enum" in schema and value not in schema["enum"]:
-        out.append(f"{path}: expected one of {schema['enum']!r}, got {value!r}")
+        out.append(f"{path}: expected one of {_json(schema['enum'])}, got {_json(value)}")
     for key in ("anyOf", "oneOf"):
         if key in schema:
             value = _union(schema[key], value, path, root, out, lax=lax)
@@ -244,11 +245,24 @@ def _check_string(schema: Mapping[str, Any], value: str, path: str, out: list[st
         try:
             pydantic.TypeAdapter(target).validate_python(value)
         except pydantic.ValidationError:
-            out.append(f"{path}: {value!r} is not a valid {fmt}")
+            out.append(f"{path}: {_json(value)} is not a valid {fmt}")
 
 
 def _describe(value: Any) -> str:
+    """``value`` for a message, as its JSON type and JSON text (``null``, ``boolean true``,
+    ``string "5"``); objects and arrays by their type alone."""
     for name, test in _TYPES.items():
         if name not in ("integer",) and test(value):
-            return f"{name} {value!r}" if name != "object" and name != "array" else name
+            if name in ("null", "object", "array"):
+                return name
+            return f"{name} {_json(value)}"
     return type(value).__name__
+
+
+def _json(value: Any, width: int = 200) -> str:
+    """``value`` as JSON text for a message (non-JSON values by ``repr``), shortened."""
+    try:
+        text = json.dumps(value, default=repr, ensure_ascii=False)
+    except ValueError:  # e.g. a circular structure
+        text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"

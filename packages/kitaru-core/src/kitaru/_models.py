@@ -36,6 +36,21 @@ class PendingWait:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WaitInfo:
+    """A wait of an execution, answered or not: ``status`` is ``pending``, ``resolved`` or
+    ``aborted``; ``value`` is the value stored on resolution (after conversion to the wait's
+    schema, as JSON data), ``None`` otherwise."""
+
+    wait_id: str
+    name: str
+    status: str
+    question: str | None = None
+    value: Any = None
+    created_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ArtifactRef:
     artifact_id: str
     name: str
@@ -95,6 +110,13 @@ class LogEntry:
     module: str | None = None
     filename: str | None = None
     lineno: int | None = None
+    #: The checkpoint invocation the line came from (``work``, ``work_2``; None: flow body).
+    invocation_id: str | None = None
+    #: The attempt of that checkpoint invocation (1, 2, ... as in ``CheckpointCall.attempts``),
+    #: or the flow round of a flow-body line, when the journal holds attempts; None otherwise.
+    #: Lines carry no attempt id: a line belongs to the last attempt that started before it
+    #: (the runner stamps both with the same clock).
+    attempt: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +140,8 @@ class Execution:
     created_at: datetime | None = None
     checkpoint_count: int | None = None
     artifact_count: int | None = None
+    #: Every wait of the execution, oldest first (filled by ``executions.get``).
+    waits: tuple[WaitInfo, ...] = ()
     _client: KitaruClient | None = field(default=None, repr=False, compare=False)
 
     def _c(self) -> KitaruClient:
@@ -154,6 +178,7 @@ class Execution:
 for _cls in (
     FailureInfo,
     PendingWait,
+    WaitInfo,
     ArtifactRef,
     CheckpointAttempt,
     CheckpointCall,

@@ -29,6 +29,15 @@ def _scheme(url: str) -> str:
     return scheme.split("+", 1)[0].lower()
 
 
+def not_a_url(store_url: str) -> str:
+    """The error for a journal given as a file path instead of a URL."""
+    path = store_url.strip()
+    return (
+        f"The journal {path!r} is not a URL (it has no scheme such as sqlite://). For a "
+        f"SQLite journal at that path use 'sqlite:///{path}', or a postgresql+psycopg://... URL."
+    )
+
+
 class Runtime:
     """Everything an execution needs, explicitly: no module-level singletons."""
 
@@ -66,6 +75,8 @@ class Runtime:
         pm = plugin_manager or get_plugin_manager()
         backends = collect("kitaru_register_backends", pm=pm, what="backend")
         scheme = _scheme(store_url)
+        if len(scheme) <= 1 and store_url.strip():  # a path (a drive letter is no scheme)
+            raise KitaruUsageError(not_a_url(store_url))
         if scheme not in backends:
             raise KitaruUsageError(
                 f"No installed backend serves '{scheme}://' (from {store_url!r}). Installed "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from kitaru import _liveness
@@ -16,6 +18,7 @@ from kitaru._models import (
     FailureInfo,
     LogEntry,
     PendingWait,
+    WaitInfo,
     to_jsonable,
 )
 from kitaru._runtime import Runtime, current_runtime
@@ -49,6 +52,7 @@ __all__ = [
     "KitaruClient",
     "LogEntry",
     "PendingWait",
+    "WaitInfo",
     "to_jsonable",
 ]
 
@@ -144,8 +148,9 @@ class _Executions:
                 pass
         if len(text) < 6:
             raise KitaruUsageError(
-                f"No execution '{text}'. Give a full execution id or a prefix of at least 6 "
-                "characters."
+                f"No execution '{text}', and it is too short to be a prefix: an execution id "
+                f"prefix needs at least 6 characters (this one has {len(text)}). Give the full "
+                "execution id or a longer prefix."
             )
         found = sorted({i for c in candidates for i in backend.find_execution_ids(c, limit=6)})
         if not found:
@@ -251,8 +256,10 @@ class _Executions:
                         overridden=call.overridden,
                     )
                 )
+        waits: tuple[WaitInfo, ...] = ()
         if full:
             counts = (len(checkpoints), len(artifacts))
+            waits = tuple(_wait_info(w) for w in self._rt.backend.get_waits(record.exec_id))
         failure = None
         if record.state is ExecutionState.FAILED:
             failure = _failure(record.failure) or FailureInfo(
@@ -280,6 +287,7 @@ class _Executions:
                 "created_at": record.created_at,
                 "checkpoint_count": counts[0] if counts else None,
                 "artifact_count": counts[1] if counts else None,
+                "waits": waits,
                 "_client": self._client,
             },
         )
@@ -373,7 +381,9 @@ class _Executions:
         """Captured runtime log lines, oldest first.
 
         ``source="step"`` (default): lines from inside checkpoints; ``"runner"``: the flow
-        body and engine; ``"all"``: both. ``checkpoint`` filters by name or invocation id.
+        body and engine; ``"all"``: both. ``checkpoint`` selects one checkpoint invocation:
+        its invocation id or call id, or its name when only one invocation has it (SPEC
+        decision 8).
         """
         if not isinstance(source, str) or source.strip().lower() not in ("step", "runner", "all"):
             raise KitaruUsageError(f"source must be 'step', 'runner' or 'all', got {source!r}.")
@@ -392,11 +402,15 @@ class _Executions:
         calls = {c.invocation_id: c for c in backend.get_calls(record.exec_id)}
         invocation_ids: set[str] | None = None
         if checkpoint is not None:
+            from kitaru._replay import select_call
+
             checkpoint = checkpoint.strip()
-            invocation_ids = {
-                inv for inv, c in calls.items() if checkpoint in (inv, c.name, c.call_id)
-            }
-            if not invocation_ids:
+            if any(checkpoint in (inv, c.name, c.call_id) for inv, c in calls.items()):
+                # SPEC decision 8: an invocation id or call id exactly, else a unique name
+                # (several invocations of that name: an error naming them).
+                selected = select_call(list(calls.values()), checkpoint, exec_id=record.exec_id)
+                invocation_ids = {selected.invocation_id}
+            else:
                 raise KitaruStateError(
                     f"Execution '{record.exec_id}' has no checkpoint '{checkpoint}'. "
                     f"Checkpoints: {', '.join(calls) or 'none'}.",
@@ -410,6 +424,7 @@ class _Executions:
         )
         if merged:  # a checkpoint's lines are journaled when it ends: merge them by time
             rows = sorted(rows, key=lambda row: row.timestamp)
+        attempt_of = _attempt_finder(backend.get_attempts(record.exec_id)) if rows else None
         out = []
         for row in rows:
             if invocation_ids is not None and row.invocation_id not in invocation_ids:
@@ -425,6 +440,8 @@ class _Executions:
                     module=row.module,
                     filename=row.filename,
                     lineno=row.lineno,
+                    invocation_id=row.invocation_id,
+                    attempt=attempt_of(row.invocation_id, row.timestamp) if attempt_of else None,
                 )
             )
             if limit is not None and len(out) >= limit:
@@ -472,7 +489,8 @@ class _Executions:
         if pending and not record.state.is_finished:
             raise KitaruStateError(
                 f"Resolve pending wait input before resuming execution '{record.exec_id}': "
-                f"pending waits: {', '.join(w.name for w in pending)}.",
+                f"pending waits: {', '.join(w.name for w in pending)}. Answering them "
+                "continues the execution by itself; no resume is needed.",
                 exec_id=record.exec_id,
             )
         if record.state in (ExecutionState.FAILED, ExecutionState.CANCELLED):
@@ -613,6 +631,42 @@ def _pending(w: WaitRecord) -> PendingWait:
         schema=dict(w.schema) if w.schema is not None else None,
         metadata=dict(w.metadata),
         entered_waiting_at=w.created_at,
+    )
+
+
+def _attempt_finder(
+    attempts: builtins.list[AttemptRecord],
+) -> Callable[[str | None, datetime], int | None]:
+    """``find(invocation_id, timestamp)``: which attempt of that invocation (None: which flow
+    round) had last started at ``timestamp``, counted from 1 in start order as
+    ``CheckpointCall.attempts`` lists them (``AttemptRecord.number`` restarts with each
+    runner); None before the first one."""
+    starts: dict[str | None, builtins.list[datetime]] = {}
+    for a in attempts:
+        starts.setdefault(a.invocation_id, []).append(a.started_at)
+    for history in starts.values():
+        history.sort()
+
+    def find(invocation_id: str | None, timestamp: datetime) -> int | None:
+        history = starts.get(invocation_id)
+        if not history:
+            return None
+        index = bisect.bisect_right(history, timestamp)
+        return index or None
+
+    return find
+
+
+def _wait_info(w: WaitRecord) -> WaitInfo:
+    resolved = w.state is WaitState.RESOLVED
+    return WaitInfo(
+        wait_id=w.wait_id,
+        name=w.name,
+        status=w.state.value,
+        question=w.question,
+        value=w.value if resolved else None,
+        created_at=w.created_at,
+        resolved_at=w.resolved_at,
     )
 
 

@@ -72,4 +72,12 @@ def test_converted_value_has_the_json_type() -> None:
         [],
     )
     value, problems = coerce({"type": "integer"}, "many")
-    assert value == "many" and problems == ["$: expected integer, got string 'many'"]
+    assert value == "many" and problems == ['$: expected integer, got string "many"']
+
+
+def test_problems_show_values_as_json() -> None:
+    assert coerce({"type": "string"}, None)[1] == ["$: expected string, got null"]
+    assert coerce({"type": "string"}, True)[1] == ["$: expected string, got boolean true"]
+    assert coerce({"type": "string"}, 5)[1] == ["$: expected string, got number 5"]
+    assert coerce({"enum": ["a", "b"]}, "c")[1] == ['$: expected one of ["a", "b"], got "c"']
+    assert coerce({"const": True}, False)[1] == ["$: expected true, got false"]

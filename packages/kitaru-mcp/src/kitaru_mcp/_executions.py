@@ -123,7 +123,10 @@ def get_execution_logs(
     exec_id: ExecId,
     checkpoint: Annotated[
         str | None,
-        Field(description="Only lines logged inside this checkpoint (name or invocation id)."),
+        Field(
+            description="Only lines of one checkpoint invocation: its invocation id (work, "
+            "work_2) or call id, or its name when only one invocation has it."
+        ),
     ] = None,
     source: Annotated[
         Literal["step", "runner", "all"],
@@ -136,8 +139,9 @@ def get_execution_logs(
 ) -> str:
     """Get an execution's captured runtime logs as plain text, oldest first.
 
-    One line per entry: "<timestamp> <LEVEL> [<checkpoint>] <message>" (missing parts are
-    left out); "No log entries found." when there are none.
+    One line per entry: "<timestamp> <LEVEL> [<invocation>] <message>" (missing parts are
+    left out; a retried checkpoint's later attempts read "[<invocation>, attempt N]"); "No log
+    entries found." when there are none.
     """
     if limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}.")
@@ -150,8 +154,10 @@ def get_execution_logs(
     lines = []
     for entry in entries:
         parts = [p for p in (entry.timestamp, (entry.level or "").upper() or None) if p]
-        if entry.checkpoint_name:
-            parts.append(f"[{entry.checkpoint_name}]")
+        invocation = entry.invocation_id or entry.checkpoint_name
+        if invocation:  # the invocation (work, work_2, ...) tells a fan-out's calls apart
+            attempt = f", attempt {entry.attempt}" if (entry.attempt or 0) > 1 else ""
+            parts.append(f"[{invocation}{attempt}]")
         parts.append(entry.message)
         lines.append(" ".join(parts))
     return "\n".join(lines)

@@ -82,6 +82,10 @@ def explain(
                 f" The value must be JSON {' or '.join(allowed)}, got {actual} "
                 f"{json.dumps(value, default=repr)[:200]}."
             )
+            if "string" in allowed and (value is None or isinstance(value, bool | int | float)):
+                message += (
+                    f" To send it as text, pass the JSON string {json.dumps(json.dumps(value))}."
+                )
         if isinstance(value, str):
             try:
                 decoded = json.loads(value)

@@ -27,6 +27,16 @@ def test_explain_says_what_to_send() -> None:
     assert "Pass the JSON value" not in message
 
 
+def test_explain_tells_how_to_send_text_that_looks_like_another_type() -> None:
+    core = KitaruWaitValidationError("Input for wait 'q' does not match its schema: x.")
+    message = str(explain("q", {"type": "string"}, 5, core))
+    assert "must be JSON string, got integer 5." in message
+    assert 'To send it as text, pass the JSON string "5".' in message
+    message = str(explain("q", {"type": "string"}, None, core))
+    assert 'pass the JSON string "null".' in message
+    assert "To send it as text" not in str(explain("q", {"type": "integer"}, True, core))
+
+
 def test_explain_leaves_what_it_cannot_judge_to_core() -> None:
     core = KitaruWaitValidationError("core says no")
     for schema in (None, {}, {"$ref": "#/$defs/X"}, {"enum": [1, 2]}):

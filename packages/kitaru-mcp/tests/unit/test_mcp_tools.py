@@ -317,6 +317,16 @@ async def test_logs_as_plain_text(flows_file: Path, call: Any, call_error: Any, 
     )
 
 
+async def test_logs_tell_fan_out_invocations_apart(flows_file: Path, call: Any, poll: Any) -> None:
+    exec_id = await _start(call, "fan", x=1)
+    await poll(exec_id, "completed")
+    text = await call("get_execution_logs", exec_id=exec_id)
+    tags = sorted(line.split(" ", 2)[2] for line in text.splitlines())
+    assert tags == ["[double] doubling 1", "[double_2] doubling 2"]
+    only = await call("get_execution_logs", exec_id=exec_id, checkpoint="double_2")
+    assert only.endswith("[double_2] doubling 2") and len(only.splitlines()) == 1
+
+
 async def test_artifacts_list_and_get(
     flows_file: Path, call: Any, call_error: Any, poll: Any
 ) -> None:
