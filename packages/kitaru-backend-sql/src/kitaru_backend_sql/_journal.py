@@ -4,6 +4,7 @@ transactions, error translation, and the fencing prelude."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from kitaru.backend import (
     WaitState,
     ended_failure,
 )
-from kitaru.errors import KitaruStateError
+from kitaru.errors import KitaruBackendError, KitaruStateError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kitaru_backend_sql import _codec as codec
@@ -37,6 +38,8 @@ E = executions
 W = waits
 NO_LEASE = codec.lease_values(None)
 _PENDING_WAIT = WaitState.PENDING.value
+#: Opens of a brand-new SQLite journal tried before a lock error is reported.
+_FIRST_OPEN_ATTEMPTS = 5
 
 
 def utcnow() -> datetime:
@@ -92,8 +95,17 @@ class SqlJournal:
             return
         with self._ready_lock:
             if not self._ready:
-                with translate_errors(self._url):
-                    ensure_schema(self._engine, masked_url=self._masked)
+                for attempt in range(1, _FIRST_OPEN_ATTEMPTS + 1):
+                    try:
+                        with translate_errors(self._url):
+                            ensure_schema(self._engine, masked_url=self._masked)
+                        break
+                    except KitaruBackendError as exc:
+                        # Several processes opening a brand-new SQLite file at once can get
+                        # SQLITE_BUSY without the busy timeout (switching it to WAL): retry.
+                        if "database is locked" not in str(exc) or attempt == _FIRST_OPEN_ATTEMPTS:
+                            raise
+                        time.sleep(0.05 * attempt)
                 self._ready = True
 
     @contextmanager
