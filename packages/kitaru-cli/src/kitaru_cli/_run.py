@@ -56,10 +56,11 @@ def run_command(
         flow_args = parse_json_option("--args", args, require_object=True) or {}
         if stack is not None and not stack.strip():
             raise usage_error("`--stack` must be a non-empty stack name.")
-        from kitaru.targets import load_flow_target
+        from kitaru.targets import coerce_flow_inputs, load_flow_target
 
         with contextlib.redirect_stdout(sys.stderr):  # keep stdout for our own output
             flow = load_flow_target(target)
+        flow_args = coerce_flow_inputs(flow, flow_args)
         if stack is not None:
             flow_args = {**flow_args, "stack": stack.strip()}  # an execution option of .run()
         client = open_client()  # before submitting: refuses a journal in a missing folder

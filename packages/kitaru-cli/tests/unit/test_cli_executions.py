@@ -662,3 +662,17 @@ def test_run_refuses_a_script_that_starts_a_flow_at_import(
     assert "Flow 'report' was started while Kitaru imported" in error["message"]
     assert 'if __name__ == "__main__":' in error["message"]
     assert cli("executions", "list", "-o", "json").json()["items"] == []
+
+
+def test_run_args_are_checked_and_converted_against_the_flow_signature(cli, memory_runtime) -> None:
+    """JSON inputs get the flow's parameter types as pydantic's lax mode converts them; a
+    value that does not fit is refused before anything starts."""
+    converted = cli("run", "cli_flows:simple_flow", "--args", '{"x": "4"}', "--wait", "-o", "json")
+    assert converted.exit_code == 0, converted.stderr
+    assert converted.json()["item"]["result"] == 8  # not "44"
+    refused = cli("run", "cli_flows:simple_flow", "--args", '{"x": "abc"}', "-o", "json")
+    assert refused.exit_code == 1
+    message = refused.error()["message"]
+    assert "Invalid inputs for flow 'simple_flow': x: Input should be a valid integer" in message
+    assert '(got "abc")' in message
+    assert len(cli("executions", "list", "-o", "json").json()["items"]) == 1

@@ -4,15 +4,24 @@ the MCP server and the workers that continue executions."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from kitaru._flow import Flow
 from kitaru._source import importing, load_module_from_file, load_source
 from kitaru.errors import KitaruUsageError
 
-__all__ = ["TARGET_FORMAT", "Flow", "load_flow_target", "load_module_from_file", "load_source"]
+__all__ = [
+    "TARGET_FORMAT",
+    "Flow",
+    "coerce_flow_inputs",
+    "load_flow_target",
+    "load_module_from_file",
+    "load_source",
+]
 
 TARGET_FORMAT = "Flow target must use `<module_or_file>:<flow_name>` format"
 
@@ -57,3 +66,53 @@ def _import(module_part: str) -> Any:
         if exc.name and module_part.startswith(exc.name):
             raise KitaruUsageError(f"Cannot import module '{module_part}': {exc}.") from exc
         raise
+
+
+def coerce_flow_inputs(flow: Flow[..., Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Flow inputs given as JSON (``kitaru run --args``, the MCP run tool) checked and
+    converted against the flow's parameter annotations, as pydantic's lax mode does (``"4"``
+    for an ``int`` becomes ``4``, an object for a pydantic model becomes the model).
+
+    Unannotated parameters, ``Any`` and annotations pydantic cannot handle are passed as
+    given. Unknown or missing parameters and values that do not fit raise
+    :class:`~kitaru.errors.KitaruUsageError` naming every problem (nothing is started).
+    """
+    import inspect
+    import typing
+
+    import pydantic
+
+    if not isinstance(inputs, Mapping):
+        raise KitaruUsageError(f"Flow inputs must be a JSON object, got {inputs!r}.")
+    signature = inspect.signature(flow.func)
+    try:
+        signature.bind(**inputs)
+    except TypeError as exc:
+        raise KitaruUsageError(f"Invalid arguments for flow '{flow.name}': {exc}.") from exc
+    try:
+        hints = typing.get_type_hints(flow.func)
+    except Exception:  # an annotation that cannot be resolved here: pass inputs as given
+        hints = {}
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in inputs.items():
+        annotation = hints.get(name)
+        if annotation is None or annotation is Any:
+            out[name] = value
+            continue
+        try:
+            adapter: Any = pydantic.TypeAdapter(annotation)
+        except Exception:  # a type pydantic cannot describe: the flow gets the value as is
+            out[name] = value
+            continue
+        try:
+            out[name] = adapter.validate_python(value)
+        except pydantic.ValidationError as exc:
+            error = exc.errors()[0]
+            where = "".join(f"[{p!r}]" for p in error["loc"])
+            problems.append(f"{name}{where}: {error['msg']} (got {json.dumps(value)})")
+    if problems:
+        raise KitaruUsageError(
+            f"Invalid inputs for flow '{flow.name}': " + "; ".join(problems) + "."
+        )
+    return out

@@ -187,10 +187,10 @@ def kitaru_executions_run(
     reaches status "waiting", answer its wait with kitaru_executions_input. Returns
     {exec_id, target, execution, warning}.
     """
-    from kitaru.targets import load_flow_target
+    from kitaru.targets import coerce_flow_inputs, load_flow_target
 
     flow = load_flow_target(target)
-    inputs = dict(args or {})
+    inputs = coerce_flow_inputs(flow, dict(args or {}))
     if stack is not None:
         inputs["stack"] = stack  # an execution option of .run(), not a flow input
     handle = flow.run_detached(**inputs)

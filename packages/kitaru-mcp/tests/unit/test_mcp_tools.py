@@ -403,3 +403,17 @@ async def test_manage_stack_is_never_a_silent_no_op(call: Any, call_error: Any) 
     assert await call("kitaru_stacks_list") == before
     text = await call_error("manage_stack", action="delete", name="default")
     assert "KitaruStateError" in text
+
+
+async def test_run_inputs_are_checked_against_the_flow_signature(
+    flows_file: Path, call: Any, call_error: Any, poll: Any
+) -> None:
+    text = await call_error("kitaru_executions_run", target="flows.py:simple", args={"x": "abc"})
+    assert "KitaruUsageError" in text
+    assert "Invalid inputs for flow 'simple': x: Input should be a valid integer" in text
+    assert await call("kitaru_executions_list") == []  # nothing started
+    started = await call("kitaru_executions_run", target="flows.py:simple", args={"x": "4"})
+    done = await poll(started["exec_id"], "completed")
+    result = next(a for a in done["artifacts"] if a["name"] == "result")
+    value = await call("kitaru_artifacts_get", artifact_id=result["artifact_id"])
+    assert value["value"] == 8  # "4" became 4, as pydantic's lax mode converts it
