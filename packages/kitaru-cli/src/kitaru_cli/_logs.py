@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -239,6 +240,25 @@ class _Printer:
             self.out.line(f"[Checkpoint {invocation}: attempt {entry.attempt}]")
 
 
+def new_entries(entries: Sequence[Any], printed: Counter[tuple[Any, ...]]) -> list[Any]:
+    """The entries of this poll not printed by an earlier one; ``printed`` is updated.
+
+    Lines are journaled in batches per checkpoint and flow body, and ``--source all`` sorts
+    them by time, so a line flushed late can land before lines already printed: new lines
+    are told by content (time, source, invocation, level, text), counted so that two equal
+    lines both print, not by position.
+    """
+    current: Counter[tuple[Any, ...]] = Counter()
+    out = []
+    for entry in entries:
+        key = (entry.timestamp, entry.source, entry.invocation_id, entry.level, entry.message)
+        current[key] += 1
+        if current[key] > printed[key]:
+            out.append(entry)
+    printed |= current
+    return out
+
+
 def _follow(
     client: KitaruClient,
     exec_id: str,
@@ -249,14 +269,11 @@ def _follow(
 ) -> int:
     """Print new lines every ``interval`` seconds until the execution ends; the exit code."""
     long_running()
-    seen = 0  # the journal returns lines in append order, so new lines come after `seen`
+    printed: Counter[tuple[Any, ...]] = Counter()
     announced: set[str] = set()
 
     def catch_up() -> None:
-        nonlocal seen
-        entries = client.executions.logs(exec_id, **query)
-        printer.print_new(entries[seen:])
-        seen = max(seen, len(entries))
+        printer.print_new(new_entries(client.executions.logs(exec_id, **query), printed))
 
     try:
         while True:

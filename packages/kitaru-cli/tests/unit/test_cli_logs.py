@@ -330,3 +330,24 @@ def test_verbose_is_shown_as_a_counted_flag(cli) -> None:
     [line] = [line for line in text.splitlines() if "--verbose" in line]
     assert "<int>" not in line and "INTEGER" not in line
     assert "[default: 0]" not in text
+
+
+def test_follow_prints_a_line_flushed_late_once_and_in_time_order_merges() -> None:
+    """With --source all, lines are merged by time; a line journaled after later lines were
+    printed lands before them. Follow must print it (once), not re-print a neighbour."""
+    from collections import Counter
+
+    from kitaru.client import LogEntry
+    from kitaru_cli._logs import new_entries
+
+    def line(ts: str, text: str, source: str = "step") -> LogEntry:
+        return LogEntry(message=text, timestamp=ts, source=source, invocation_id="work")
+
+    runner = line("2026-01-01T00:00:01", "runner line", "runner")
+    late = line("2026-01-01T00:00:00.5", "step line flushed late")
+    twice = line("2026-01-01T00:00:02", "same text, same time")
+    printed: Counter[tuple[object, ...]] = Counter()
+    assert new_entries([runner], printed) == [runner]
+    assert new_entries([late, runner], printed) == [late]  # the old count-based follow: runner
+    assert new_entries([late, runner, twice, twice], printed) == [twice, twice]
+    assert new_entries([late, runner, twice, twice], printed) == []
