@@ -309,6 +309,11 @@ def test_replay_bad_input_changes_nothing(runtime: object) -> None:
         client.executions.replay(source.exec_id, from_="publish", overrides={"x": 1})
     with pytest.raises(kitaru.KitaruStateError, match="Available checkpoints: research"):
         client.executions.replay(source.exec_id, from_="nope")
+    # Replacement inputs are checked against the flow's annotations, as `run --args` is.
+    with pytest.raises(KitaruUsageError, match="Input should be a valid string"):
+        client.executions.replay(source.exec_id, from_="publish", topic=["not", "text"])
+    with pytest.raises(KitaruUsageError, match="has no parameter 'nope'. Parameters: topic"):
+        client.executions.replay(source.exec_id, from_="publish", nope=1)
     assert len(client.executions.list()) == before
 
 

@@ -127,7 +127,7 @@ def test_run_bad_targets(cli, memory_runtime, target: str, message: str) -> None
     [
         ("{x: 1}", "Invalid JSON for `--args`"),
         ("[1, 2]", "`--args` must be a JSON object"),
-        ('{"y": 1}', "Invalid arguments for flow 'approve_flow'"),
+        ('{"y": 1}', "Flow 'approve_flow' has no parameter 'y'. Parameters: x."),
     ],
 )
 def test_run_bad_args(cli, memory_runtime, args: str, message: str) -> None:

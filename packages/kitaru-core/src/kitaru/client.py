@@ -550,7 +550,9 @@ class _Executions:
         """Start a new execution from ``exec_id``, reusing checkpoints before ``from_``.
 
         The new execution runs outside this process (on the local stack: a detached worker
-        that re-imports the flow), like an execution continued after input.
+        that re-imports the flow), like an execution continued after input. ``flow_inputs``
+        replace the source's inputs; they are checked against the flow's annotations and
+        converted as ``kitaru run --args`` does (pydantic's lax mode).
         """
         from kitaru._flow import Flow
         from kitaru._replay import plan_replay
@@ -566,6 +568,10 @@ class _Executions:
                 "is no longer a @flow.",
                 exec_id=record.exec_id,
             )
+        if flow_inputs:
+            from kitaru.targets import coerce_flow_inputs
+
+            flow_inputs = coerce_flow_inputs(target, flow_inputs, partial=True)
         with use_runtime(self._rt):
             # Detached: the new execution runs in a worker, not on a thread of the caller.
             handle = target._replay(

@@ -68,14 +68,17 @@ def _import(module_part: str) -> Any:
         raise
 
 
-def coerce_flow_inputs(flow: Flow[..., Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+def coerce_flow_inputs(
+    flow: Flow[..., Any], inputs: Mapping[str, Any], *, partial: bool = False
+) -> dict[str, Any]:
     """Flow inputs given as JSON (``kitaru run --args``, the MCP run tool) checked and
     converted against the flow's parameter annotations, as pydantic's lax mode does (``"4"``
     for an ``int`` becomes ``4``, an object for a pydantic model becomes the model).
 
     Unannotated parameters, ``Any`` and annotations pydantic cannot handle are passed as
-    given. Unknown or missing parameters and values that do not fit raise
-    :class:`~kitaru.errors.KitaruUsageError` naming every problem (nothing is started).
+    given. Unknown or missing parameters (``partial``: only unknown ones, for the inputs a
+    replay replaces) and values that do not fit raise :class:`~kitaru.errors.KitaruUsageError`
+    naming every problem (nothing is started).
     """
     import inspect
     import typing
@@ -85,8 +88,18 @@ def coerce_flow_inputs(flow: Flow[..., Any], inputs: Mapping[str, Any]) -> dict[
     if not isinstance(inputs, Mapping):
         raise KitaruUsageError(f"Flow inputs must be a JSON object, got {inputs!r}.")
     signature = inspect.signature(flow.func)
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    unknown = [key for key in inputs if key not in signature.parameters and not takes_any]
+    if unknown:
+        raise KitaruUsageError(
+            f"Flow '{flow.name}' has no parameter "
+            + ", ".join(f"'{key}'" for key in unknown)
+            + ". Parameters: "
+            + ", ".join(signature.parameters)
+            + "."
+        )
     try:
-        signature.bind(**inputs)
+        (signature.bind_partial if partial else signature.bind)(**inputs)
     except TypeError as exc:
         raise KitaruUsageError(f"Invalid arguments for flow '{flow.name}': {exc}.") from exc
     try:

@@ -203,7 +203,7 @@ async def test_bad_targets_are_errors(
         if "RuntimeError" not in message:
             assert "KitaruUsageError" in text, (target, text)
     text = await call_error("kitaru_executions_run", target="flows.py:approval", args={"y": 1})
-    assert "KitaruUsageError: Invalid arguments for flow 'approval'" in text
+    assert "KitaruUsageError: Flow 'approval' has no parameter 'y'. Parameters: x." in text
     text = await call_error(
         "kitaru_executions_run", target="flows.py:simple", args={"x": 1}, stack="nowhere"
     )
