@@ -117,6 +117,18 @@ def wait(
     )
 
 
+def replayed_wait(name: str | None) -> None:
+    """Count a wait an adapter does not issue again because the answer it got is replayed
+    from the journal (a human-in-the-loop tool call recorded with its result): later waits of
+    that name keep the names they had (``ask_2`` stays ``ask_2``) when the body reruns."""
+    ctx = current_flow()
+    if ctx is None:
+        raise KitaruContextError("replayed_wait() can only run inside a @flow.")
+    base = sanitize(name, kind="wait") if name else "wait"
+    with ctx.lock:
+        ctx.wait_counts[base] = ctx.wait_counts.get(base, 0) + 1
+
+
 def flow_wait(
     *,
     schema: Any = None,

@@ -9,7 +9,9 @@
   instead of calling the model or tool again.
 * :func:`flow_wait` is ``kitaru.wait()`` issued by an adapter on the user's behalf (a tool that
   asks a human): allowed inside any checkpoint, which then suspends and reruns on continuation.
-  Plain ``kitaru.wait()`` stays an error inside a user's ``@checkpoint``.
+  Plain ``kitaru.wait()`` stays an error inside a user's ``@checkpoint``. When such a call's
+  answer is replayed from the journal instead, :func:`replayed_wait` counts its wait, so the
+  waits after it keep their names.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from kitaru._clock import utcnow
 from kitaru._context import CheckpointScope, current_checkpoint, current_flow
 from kitaru._replay import payload_from_json, payload_to_json
 from kitaru._signals import LeaseLost
-from kitaru._wait import flow_wait
+from kitaru._wait import flow_wait, replayed_wait
 from kitaru.backend import ArtifactRecord, DocumentRecord, FencingError
 from kitaru.errors import KitaruContextError, KitaruUsageError
 
@@ -43,6 +45,7 @@ __all__ = [
     "put_documents",
     "recorded_count",
     "replay_plan",
+    "replayed_wait",
     "run_as_checkpoint",
     "stable_id",
     "used_invocation_ids",

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from kitaru.durable import ajournaled, in_checkpoint
+from kitaru.durable import ajournaled, in_checkpoint, replayed_wait
 from kitaru.errors import KitaruUsageError
 from pydantic_ai import DeferredToolRequests, DeferredToolResults, RunContext
 from pydantic_ai.durable_exec import (
@@ -108,14 +108,19 @@ def _parts(
     return messages, args, ctx, tool
 
 
-def _is_hitl(tool: Any, name: str) -> bool:
+def _hitl_spec(tool: Any, name: str) -> Any:
+    """The ``HitlSpec`` of a hitl tool (see :mod:`kitaru_pydantic_ai._hitl`), else None."""
     toolset = getattr(tool, "toolset", None)
     tools = getattr(toolset, "tools", None)
     if not isinstance(tools, dict):
-        return False
+        return None
     original = getattr(tool, "original_name", None) or name
     found = tools.get(original)
-    return getattr(getattr(found, "function", None), HITL_ATTRIBUTE, None) is not None
+    return getattr(getattr(found, "function", None), HITL_ATTRIBUTE, None)
+
+
+def _is_hitl(tool: Any, name: str) -> bool:
+    return _hitl_spec(tool, name) is not None
 
 
 def _refuse_deferred(payload: Any, tool_name: str) -> None:
@@ -178,6 +183,8 @@ class _JournalBackend(JournalCallableOperationBackend[dict[str, Any]]):
             if stream_token is not None:
                 _streaming.reset(stream_token)
         record_durable_unit(executed=executed)
+        if not executed and call is not None:
+            _count_replayed_wait(cache_key, call.tool_name)
         if event is not None and not executed:
             tracker.finished(event, payload, replayed=True)
         return payload
@@ -214,6 +221,16 @@ class _JournalBackend(JournalCallableOperationBackend[dict[str, Any]]):
             )
             return event, call
         return None, None
+
+
+def _count_replayed_wait(cache_key: tuple[object, ...], tool_name: str) -> None:
+    """A hitl tool call answered in an earlier segment is replayed without asking again:
+    count its wait, so a later call of the same tool waits under the next name (``ask_2``),
+    not under the answered one."""
+    _, _, _, tool = _parts(cache_key)
+    spec = _hitl_spec(tool, tool_name)
+    if spec is not None:
+        replayed_wait(spec.name or tool_name)
 
 
 class KitaruDurability(BaseDurabilityCapability[Any]):

@@ -175,6 +175,80 @@ def test_hitl_inside_a_user_checkpoint_while_the_runner_listens(
     assert MODEL_CALLS == [1, 2]  # answered while listening: nothing ran twice
 
 
+def _asking_twice(same_response: bool) -> Callable[[list[ModelMessage], AgentInfo], ModelResponse]:
+    """A model that calls the hitl tool ``ask`` twice (two turns, or twice in one response),
+    then reports the answers it got."""
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        turn = sum(1 for m in messages if m.kind == "response")
+        if same_response and turn == 0:
+            return ModelResponse(
+                parts=[
+                    ToolCallPart("ask", {"q": "first?"}, tool_call_id="c1"),
+                    ToolCallPart("ask", {"q": "second?"}, tool_call_id="c2"),
+                ]
+            )
+        if not same_response and turn < 2:
+            q = "first?" if turn == 0 else "second?"
+            return ModelResponse(parts=[ToolCallPart("ask", {"q": q}, tool_call_id=f"c{turn + 1}")])
+        answers = [
+            p.content
+            for m in messages
+            if m.kind == "request"
+            for p in m.parts
+            if p.part_kind == "tool-return"
+        ]
+        return ModelResponse(parts=[TextPart("answers=" + ",".join(map(str, answers)))])
+
+    return model
+
+
+def _twice_agent(same_response: bool) -> kp.KitaruAgent:
+    agent = Agent(FunctionModel(_asking_twice(same_response)), name="twice")
+
+    @agent.tool_plain
+    @kp.hitl_tool(question="Answer?", schema=str, timeout=0)
+    def ask(q: str) -> str:
+        """Ask a human."""
+        raise AssertionError("the body of a hitl tool does not run inside a flow")
+
+    return kp.wrap(agent)
+
+
+asks_per_turn = _twice_agent(same_response=False)
+asks_in_one_response = _twice_agent(same_response=True)
+
+
+@flow
+def twice_flow(same_response: bool) -> str:
+    agent = asks_in_one_response if same_response else asks_per_turn
+    return agent.run_sync("go").output
+
+
+@pytest.mark.parametrize("same_response", [False, True], ids=["per-turn", "one-response"])
+def test_a_hitl_tool_asked_twice_gets_each_answer(
+    memory_runtime: Runtime, same_response: bool
+) -> None:
+    """When the run continues after the first answer, that call is replayed without asking;
+    the second call must wait under the next name, not take the first answer again."""
+    client = KitaruClient()
+    handle = twice_flow.run(same_response)
+
+    def pending_name() -> str:
+        deadline = time.monotonic() + 10
+        while memory_runtime.backend.get_execution(handle.exec_id).state.value != "waiting":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        (pending,) = client.executions.pending_waits(handle.exec_id)
+        return pending.name
+
+    assert pending_name() == "ask"
+    client.executions.input(handle.exec_id, wait="ask", value="FIRST")
+    assert pending_name() == "ask_2"
+    client.executions.input(handle.exec_id, wait="ask_2", value="SECOND")
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == "answers=FIRST,SECOND"
+
+
 def _deferring(tool: str) -> Callable[[list[ModelMessage], AgentInfo], ModelResponse]:
     def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         if len(messages) == 1:
