@@ -185,7 +185,8 @@ def checkpoint_line(execution: Execution) -> str:
     if not calls:
         return "none"
     shown = [
-        f"{c.invocation_id} ({c.status.value}{', cached' if c.cached_from else ''})"
+        f"{c.invocation_id} ({c.status.value}{', cached' if c.cached_from else ''}"
+        f"{', overridden' if c.overridden else ''})"
         for c in calls[:MAX_CHECKPOINT_ROWS]
     ]
     if len(calls) > MAX_CHECKPOINT_ROWS:

@@ -584,6 +584,13 @@ def test_replay(cli, memory_runtime, waiting: str) -> None:
     text = cli("executions", "replay", waiting, "--from", "double")
     assert text.stdout.splitlines()[0] == f"Replayed execution: {waiting}"
     assert text.stdout.splitlines()[1].startswith("New execution: ")
+    edited = cli(
+        "executions", "replay", waiting, "--from", "double",
+        "--overrides", '{"checkpoint.double": 99}', "-o", "json",
+    ).json()["item"]["exec_id"]  # fmt: skip
+    settle(edited, "waiting")
+    shown = cli("executions", "get", edited).stdout
+    assert "double (completed, overridden)" in shown  # not like a call that ran
 
 
 @pytest.mark.parametrize(
