@@ -320,7 +320,10 @@ def _terminal(out: Session, exec_id: str, status: str, execution: Any) -> int:
     elif status == "failed":
         out.line(f"[Execution failed: {message or 'no failure message recorded'}]")
         if usage:
-            out.line(f"A usage error: fix the code as the message says, then retry: {recovery}")
+            out.line(
+                "A usage error: fix the code (or the setting) the message names, then retry: "
+                f"{recovery}"
+            )
         else:
             out.line(f"To retry it, run: {recovery}")
     else:

@@ -96,7 +96,10 @@ def test_a_usage_failure_says_to_fix_the_code_before_retrying(cli, memory_runtim
     assert item["failure"]["origin"] == "usage"
     followed = cli("executions", "logs", exec_id, "--follow")
     assert followed.exit_code == 1
-    assert "A usage error: fix the code as the message says, then retry" in followed.stdout
+    assert (
+        "A usage error: fix the code (or the setting) the message names, then retry"
+        in followed.stdout
+    )
     event = cli("executions", "logs", exec_id, "--follow", "-o", "json").stdout.splitlines()[-1]
     assert json.loads(event)["item"]["recovery_command"] == f"kitaru executions retry {exec_id}"
 

@@ -143,8 +143,9 @@ def execution_error(record: ExecutionRecord) -> KitaruExecutionError:
         # The same code fails the same way; a retry re-imports the flow's module, so once
         # the code is fixed a retry runs the fix and keeps the completed checkpoints.
         message += (
-            "\n\nThis is a usage error: retrying the same code fails the same way. Fix the "
-            "code as the message says, then retry (completed checkpoints are reused):"
+            "\n\nThis is a usage error: retrying unchanged fails the same way. Fix the code "
+            "(or the setting) the message names, then retry (completed checkpoints are "
+            "reused):"
             f"\n\n  kitaru executions retry {record.exec_id}"
         )
     elif status is ExecutionStatus.FAILED:
