@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kitaru.backend import DocumentRecord
+from kitaru.errors import KitaruUsageError
 
 from kitaru_langgraph._nodes import NODES_NAMESPACE, json_safe
 from kitaru_langgraph._saver import KitaruCheckpointSaver, _q
@@ -116,6 +117,7 @@ def fork_for_replay(
             from kitaru.durable import payload_from_json
 
             update = saver.runtime.decode(payload_from_json(payload))
+            check_override(graph, doc["node"], update)
             graph.update_state(cfg, update, as_node=doc["node"])
             summary = {**doc["summary"], "update": json_safe(update)}
             records.append(
@@ -130,6 +132,21 @@ def fork_for_replay(
     if records:
         backend.put_documents(records)
     return True
+
+
+def check_override(graph: Any, node: str, update: Any) -> None:
+    """Refuse an override that names state keys the graph does not have (LangGraph would drop
+    them without a word, and the replay would run as if there were no override)."""
+    if not isinstance(update, dict):
+        return  # LangGraph reports other shapes itself
+    channels = getattr(graph, "channels", None) or {}
+    keys = sorted(c for c in channels if not c.startswith(("__", "branch:")))
+    unknown = sorted(k for k in update if k not in channels)
+    if keys and unknown:
+        raise KitaruUsageError(
+            f"The override for node '{node}' sets {', '.join(map(repr, unknown))}, which the "
+            f"graph's state does not have. State keys: {', '.join(keys)}."
+        )
 
 
 def later_overrides(

@@ -39,7 +39,7 @@ from kitaru.runtime import Runtime, current_runtime
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
 
-from kitaru_langgraph._fork import fork_for_replay, later_overrides
+from kitaru_langgraph._fork import check_override, fork_for_replay, later_overrides
 from kitaru_langgraph._nodes import CALL_KEY, EXEC_KEY, NodeRecorder, json_safe, node_name
 from kitaru_langgraph._saver import KitaruCheckpointSaver
 
@@ -150,6 +150,7 @@ class _Run:
                 from kitaru.durable import payload_from_json
 
                 update = self.saver.runtime.decode(payload_from_json(payloads[invocation_id]))
+                check_override(self.graph, task.name, update)
                 self.graph.update_state(self.cfg, update, as_node=task.name)
                 self.recorder.record(task.name, update, task.id, invocation_id=invocation_id)
         return True

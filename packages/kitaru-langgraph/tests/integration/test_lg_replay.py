@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from kitaru import FlowHandle, KitaruClient
+from kitaru.errors import KitaruUserCodeError
 from kitaru.runtime import Runtime, use_runtime
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -92,6 +93,29 @@ def test_replay_from_a_node_and_override_a_node(
         ("draft", True),
         ("edit", False),
     ]
+
+
+@pytest.mark.slow
+def test_an_override_with_an_unknown_state_key_fails_the_replay_clearly(
+    tmp_path: Path, sqlite_runtime: Runtime
+) -> None:
+    """LangGraph drops unknown keys of an update silently: a misspelled override would run the
+    replay as if there were none. Both kinds of override (the replayed node's and a later
+    node's) fail the replay, naming the key and the state's keys."""
+    folder = tmp_path / "effects"
+    folder.mkdir()
+    source = pipeline.run(str(folder))
+    source.wait(timeout=60)
+    client = KitaruClient()
+    for node in ("search", "draft"):
+        replayed = client.executions.replay(
+            source.exec_id, from_="search", overrides={f"checkpoint.{node}": {"dnoe": ["x"]}}
+        )
+        with pytest.raises(KitaruUserCodeError) as info:
+            FlowHandle(replayed.exec_id).wait(timeout=90)
+        message = str(info.value)
+        assert f"The override for node '{node}' sets 'dnoe'" in message
+        assert "State keys: done" in message
 
 
 @pytest.mark.slow
