@@ -135,6 +135,8 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
         out.append(("Pending wait", wait.name))
         if wait.question:
             out.append(("Wait question", wait.question))
+        if wait.metadata:  # what asks (an agent's tool call: its name and arguments, ...)
+            out.append(("Wait metadata", _json_text(wait.metadata)))
     for done in execution.waits:
         if done.status == "resolved":
             out.append(("Resolved wait", f"{done.name} = {_json_text(done.value)}"))

@@ -95,3 +95,17 @@ def named_ids_flow(x: int) -> int:
 @kitaru.flow
 def complex_flow() -> complex:
     return complex(1, 2)
+
+
+@kitaru.flow
+def tool_asks_flow() -> str:
+    """A wait with metadata, as an agent's hitl tool issues it."""
+    return str(
+        kitaru.wait(
+            schema=bool,
+            name="approve_refund",
+            question="Answer?",
+            metadata={"tool_name": "approve_refund", "tool_args": {"amount": 40}},
+            timeout=0,
+        )
+    )

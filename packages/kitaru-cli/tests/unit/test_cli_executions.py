@@ -686,3 +686,12 @@ def test_run_args_are_checked_and_converted_against_the_flow_signature(cli, memo
     assert "Invalid inputs for flow 'simple_flow': x: Input should be a valid integer" in message
     assert '(got "abc")' in message
     assert len(cli("executions", "list", "-o", "json").json()["items"]) == 1
+
+
+def test_get_text_shows_what_a_pending_wait_is_about(cli, memory_runtime) -> None:
+    """Two hitl waits may share a question ("Answer?"): the text view shows the metadata
+    (the tool call and its arguments), not only -o json."""
+    exec_id = cli("run", "cli_flows:tool_asks_flow", "-o", "json").json()["item"]["exec_id"]
+    settle(exec_id, "waiting")
+    lines = cli("executions", "get", exec_id).stdout.splitlines()
+    assert '  Wait metadata: {"tool_name": "approve_refund", "tool_args": {"amount": 40}}' in lines
