@@ -7,7 +7,6 @@ alike.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -22,11 +21,9 @@ __all__ = [
     "check_journal_folder",
     "get_execution",
     "list_executions",
-    "missing_journal_folder",
     "open_client",
     "parse_status",
     "resolve_id",
-    "sqlite_file",
 ]
 
 
@@ -54,31 +51,6 @@ def open_client(*, read_only: bool = False) -> KitaruClient:
     return KitaruClient()
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The file of a ``sqlite:///path`` journal URL (None for other URLs and in-memory ones)."""
-    if not url.lower().startswith("sqlite") or ":///" not in url:
-        return None
-    path = url.split(":///", 1)[1].split("?", 1)[0]
-    return Path(path) if path and path != ":memory:" else None
-
-
-def missing_journal_folder(url: str) -> Path | None:
-    """The folder of a SQLite journal at ``url`` when that folder does not exist, else None.
-
-    Kitaru's own config folder (where the default journal lives) does not count: the first
-    run creates it, and until then the default journal reads as empty.
-    """
-    from kitaru.runtime import config_dir
-
-    path = sqlite_file(url)
-    if path is None:
-        return None
-    folder = path.expanduser().absolute().parent
-    if folder.exists() or folder == config_dir().absolute():
-        return None
-    return folder
-
-
 def check_journal_folder() -> None:
     """A usage error when the configured SQLite journal's folder does not exist.
 
@@ -88,7 +60,7 @@ def check_journal_folder() -> None:
     """
     import os
 
-    from kitaru.runtime import store_url
+    from kitaru.runtime import missing_journal_folder, store_url
 
     url = store_url()
     folder = missing_journal_folder(url)

@@ -102,7 +102,7 @@ JOURNAL_STATUS_TEXT = {
 def _journal_status(report: _Report, url: str) -> str:
     """``ok``, ``not_created`` (an embedded journal no run has created yet) or ``error``."""
     if _sqlite_file_missing(url):
-        from kitaru_cli._reading import missing_journal_folder
+        from kitaru.runtime import missing_journal_folder
 
         if missing_journal_folder(url) is None:
             return "not_created"

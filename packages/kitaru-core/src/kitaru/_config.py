@@ -49,6 +49,23 @@ def store_url() -> str:
     return f"sqlite:///{config_dir() / 'kitaru.db'}"
 
 
+def missing_journal_folder(url: str | None = None) -> Path | None:
+    """The folder of the SQLite journal at ``url`` (default: :func:`store_url`) when that
+    folder does not exist, else None. Such a path is almost always a typo, and the SQL backend
+    would create the folder and an empty journal in it. Kitaru's own config folder (where the
+    default journal lives) does not count: the first run creates it."""
+    url = store_url() if url is None else url
+    if not url.lower().startswith("sqlite") or ":///" not in url:
+        return None
+    raw = url.split(":///", 1)[1].split("?", 1)[0]
+    if not raw or raw == ":memory:":
+        return None
+    folder = Path(raw).expanduser().absolute().parent
+    if folder.exists() or folder == config_dir().absolute():
+        return None
+    return folder
+
+
 def artifact_store_uri() -> str:
     """``KITARU_ARTIFACT_STORE`` (a path or URI), else ``<config>/artifacts``."""
     uri = os.environ.get("KITARU_ARTIFACT_STORE", "").strip()

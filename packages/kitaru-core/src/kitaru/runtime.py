@@ -7,9 +7,10 @@ another one in scope (for tests, or to operate two journals from one process), a
 ``kitaru.connect()`` (``kitaru login`` / ``kitaru logout``). ``user_config_path()`` is the
 user config file (stacks, model aliases, log store, saved journal); ``read_user_config()``
 reads it, raising :class:`~kitaru.errors.KitaruUsageError` naming the file when it is corrupt.
+``missing_journal_folder()`` names the folder of a SQLite journal URL that does not exist.
 """
 
-from kitaru._config import artifact_store_uri, config_dir, store_url
+from kitaru._config import artifact_store_uri, config_dir, missing_journal_folder, store_url
 from kitaru._connect import disconnect, saved_store_url
 from kitaru._runtime import (
     Runtime,
@@ -27,6 +28,7 @@ __all__ = [
     "config_dir",
     "current_runtime",
     "disconnect",
+    "missing_journal_folder",
     "read_user_config",
     "reset_default_runtime",
     "saved_store_url",

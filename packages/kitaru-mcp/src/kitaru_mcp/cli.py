@@ -39,8 +39,19 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr, level=args.log_level, format="%(levelname)s %(name)s: %(message)s"
     )
     from kitaru.errors import KitaruError
+    from kitaru.runtime import missing_journal_folder, store_url
 
     from kitaru_mcp.server import get_server
+
+    folder = missing_journal_folder()
+    if folder is not None:  # a typo: do not create an empty journal there and serve it
+        print(
+            f"kitaru-mcp: the journal folder '{folder}' does not exist (journal "
+            f"{store_url()}). Check the path for a typo, or create the folder first "
+            f"(mkdir -p '{folder}').",
+            file=sys.stderr,
+        )
+        return 1
 
     try:
         server = get_server()

@@ -136,3 +136,27 @@ async def test_stdio_server_runs_a_flow_through_a_wait(tmp_path: Path) -> None:
             listed = await mcp.call("kitaru_executions_list")
             assert [e["exec_id"] for e in listed] == [new["exec_id"], exec_id]
     assert "must not reach the MCP protocol" in (tmp_path / "server.stderr").read_text()
+
+
+async def test_a_journal_in_a_missing_folder_stops_the_server_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    """A mistyped KITARU_STORE_URL folder: the server says so and exits, as the CLI does,
+    instead of creating an empty journal there and serving it."""
+    import subprocess
+
+    missing = tmp_path / "no-such-folder" / "kitaru.db"
+    env = {**os.environ, "KITARU_CONFIG_PATH": str(tmp_path / "cfg")}
+    env["KITARU_STORE_URL"] = f"sqlite:///{missing}"
+    proc = subprocess.run(
+        [str(KITARU_MCP)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1
+    assert f"the journal folder '{missing.parent}' does not exist" in proc.stderr
+    assert "mkdir -p" in proc.stderr
+    assert not missing.parent.exists()
