@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from kitaru.durable import in_checkpoint, in_flow, run_as_checkpoint, stable_id
 from kitaru.errors import KitaruUsageError
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from pydantic_ai.agent import AbstractAgent, AgentRun, WrapperAgent
 from pydantic_ai.durable_exec import replay_scope
 from pydantic_ai.models import Model
@@ -188,7 +188,15 @@ class KitaruAgent(WrapperAgent[Any, Any]):
             return adapter.dump_python(body(), mode="json")
 
         data = _run_numbered(as_json, f"{self.kitaru_name}_agent_run")
-        result: AgentRunResult[Any] = adapter.validate_python(data)
+        try:
+            result: AgentRunResult[Any] = adapter.validate_python(data)
+        except ValidationError as exc:  # a replay override of the wrong shape
+            raise KitaruUsageError(
+                f"The recorded result of an '{self.kitaru_name}' agent run is not an agent run "
+                f"result: {exc.errors()[0]['msg']} (got {str(data)[:200]}). A replay override "
+                'of an <agent>_agent_run_<n> checkpoint must look like {"output": <the '
+                "agent's output>}."
+            ) from None
         return result
 
 

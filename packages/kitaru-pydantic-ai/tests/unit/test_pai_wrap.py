@@ -7,8 +7,10 @@ import asyncio
 
 import kitaru_pydantic_ai as kp
 import pytest
-from kitaru.errors import KitaruUsageError
+from kitaru import FlowHandle, KitaruClient, flow
+from kitaru.errors import KitaruUsageError, KitaruUserCodeError
 from kitaru.plugins import list_plugins
+from kitaru.runtime import Runtime
 from kitaru_pydantic_ai._agent import normalize_name
 from kitaru_pydantic_ai._capture import CapturePolicy
 from pydantic_ai import Agent, Tool
@@ -143,3 +145,34 @@ def test_hitl_tool_marks_a_tool_object_and_refuses_twice() -> None:
 def test_mcp_toolset_needs_an_id() -> None:
     with pytest.raises(KitaruUsageError, match="explicit id"):
         kp.KitaruMCPToolset("http://localhost:1/mcp", id="")
+
+
+_answering = kp.wrap(Agent(TestModel(custom_output_text="from the model"), name="answerer"))
+
+
+@flow
+def answer_flow() -> str:
+    return str(_answering.run_sync("go").output)
+
+
+def test_replay_override_of_an_agent_run(memory_runtime: Runtime) -> None:
+    """An agent run's checkpoint is overridden with {"output": ...}; any other shape fails the
+    replay with a message that shows the expected one."""
+    client = KitaruClient()
+    source = answer_flow.run()
+    assert source.wait(timeout=30) == "from the model"
+    edited = client.executions.replay(
+        source.exec_id,
+        from_="answerer_agent_run_1",
+        overrides={"checkpoint.answerer_agent_run_1": {"output": "edited"}},
+    )
+    assert FlowHandle(edited.exec_id).wait(timeout=30) == "edited"
+    wrong = client.executions.replay(
+        source.exec_id,
+        from_="answerer_agent_run_1",
+        overrides={"checkpoint.answerer_agent_run_1": "edited"},
+    )
+    with pytest.raises(KitaruUserCodeError) as info:
+        FlowHandle(wrong.exec_id).wait(timeout=30)
+    assert "is not an agent run result" in str(info.value)
+    assert 'must look like {"output": <the agent\'s output>}' in str(info.value)
