@@ -203,3 +203,43 @@ def test_run_as_checkpoint_can_commit_without_waiting_for_the_disk(tmp_path: Pat
     with use_runtime(runtime):
         assert mixed.run().wait(timeout=10) == 6
     assert seen == [("node", False), ("user_step", True), ("agent", True)]
+
+
+def test_new_adapter_helpers_reject_bad_input(runtime: object, tmp_path: Path) -> None:
+    from kitaru.durable import replayed_wait
+    from kitaru.errors import KitaruUsageError
+    from kitaru.runtime import missing_journal_folder
+
+    with pytest.raises(KitaruContextError, match="replayed_wait\\(\\) can only run inside"):
+        replayed_wait("ask")
+    seen: list[str] = []
+
+    @flow
+    def misuse() -> str:
+        for bad in (
+            lambda: replayed_wait(5),
+            lambda: run_as_checkpoint(lambda: 1, name="n", sync="no"),
+        ):  # type: ignore[arg-type]
+            try:
+                bad()
+            except KitaruUsageError as exc:
+                seen.append(str(exc))
+        replayed_wait("ask")  # counted: the next wait named ask is ask_2
+        return str(wait(name="ask", schema=str, timeout=0.05))
+
+    handle = misuse.run()
+    deadline = time.monotonic() + 20
+    while KitaruClient().executions.get(handle.exec_id).status.value != "waiting":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert [w.name for w in KitaruClient().executions.pending_waits(handle.exec_id)] == ["ask_2"]
+    assert seen == [
+        "A wait name must be a string or None, got 5.",
+        "run_as_checkpoint(sync=...) must be True or False, got 'no'.",
+    ]
+    assert KitaruClient().executions.get(handle.exec_id).checkpoints == ()  # nothing recorded
+    with pytest.raises(KitaruUsageError, match="A journal URL must be a string"):
+        missing_journal_folder(5)  # type: ignore[arg-type]
+    assert missing_journal_folder(f"sqlite:///{tmp_path / 'nope' / 'k.db'}") == tmp_path / "nope"
+    assert missing_journal_folder(f"sqlite:///{tmp_path / 'k.db'}") is None
+    assert missing_journal_folder("memory://") is None

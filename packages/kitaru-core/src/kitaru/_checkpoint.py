@@ -572,21 +572,23 @@ def _run_live(
             exporter=ctx.log_exporter,
         )
         running = _live.track_call(
-            ctx,
-            {
-                "invocation_id": invocation_id,
-                "seq": seq,
-                "name": cp.name,
-                "checkpoint_type": cp.checkpoint_type,
-                "started_at": first_started,
-                "cache_key": cache_key,
-                "parent_invocation_ids": tuple(parents),
-            },
-            attempt_id=call_id,
-            number=number,
-            started_at=started,
-            attempts=attempts,
-            metadata=metadata,
+            _live.RunningCall(
+                ctx,
+                {
+                    "invocation_id": invocation_id,
+                    "seq": seq,
+                    "name": cp.name,
+                    "checkpoint_type": cp.checkpoint_type,
+                    "started_at": first_started,
+                    "cache_key": cache_key,
+                    "parent_invocation_ids": tuple(parents),
+                },
+                attempt_id=call_id,
+                number=number,
+                started_at=started,
+                attempts=attempts,
+                metadata=metadata,
+            )
         )
         cp_token = _checkpoint_ctx.set(scope)
         sink_token = _logcapture.set_sink(sink)

@@ -55,6 +55,8 @@ def missing_journal_folder(url: str | None = None) -> Path | None:
     would create the folder and an empty journal in it. Kitaru's own config folder (where the
     default journal lives) does not count: the first run creates it."""
     url = store_url() if url is None else url
+    if not isinstance(url, str):
+        raise KitaruUsageError(f"A journal URL must be a string, got {url!r}.")
     if not url.lower().startswith("sqlite") or ":///" not in url:
         return None
     raw = url.split(":///", 1)[1].split("?", 1)[0]

@@ -183,27 +183,9 @@ def _after_fork() -> None:
     _wake_at = float("inf")
 
 
-def track_call(
-    ctx: FlowContext,
-    call: Mapping[str, Any],
-    *,
-    attempt_id: str,
-    number: int,
-    started_at: datetime,
-    attempts: Sequence[AttemptRecord],
-    metadata: Mapping[str, Any],
-) -> RunningCall:
+def track_call(entry: RunningCall) -> RunningCall:
     """Register a checkpoint attempt that just started; :meth:`RunningCall.close` it when the
     attempt ends, before its final commit."""
-    entry = RunningCall(
-        ctx,
-        call,
-        attempt_id=attempt_id,
-        number=number,
-        started_at=started_at,
-        attempts=attempts,
-        metadata=metadata,
-    )
     with _cond:
         _calls[id(entry)] = entry
         if entry.due < _wake_at:

@@ -124,6 +124,8 @@ def replayed_wait(name: str | None) -> None:
     ctx = current_flow()
     if ctx is None:
         raise KitaruContextError("replayed_wait() can only run inside a @flow.")
+    if name is not None and not isinstance(name, str):
+        raise KitaruUsageError(f"A wait name must be a string or None, got {name!r}.")
     base = sanitize(name, kind="wait") if name else "wait"
     with ctx.lock:
         ctx.wait_counts[base] = ctx.wait_counts.get(base, 0) + 1

@@ -131,6 +131,8 @@ def run_as_checkpoint(
     records again after a power loss (LangGraph's ``graph_node`` calls, re-recorded from the
     node documents committed with the node's writes).
     """
+    if not isinstance(sync, bool):
+        raise KitaruUsageError(f"run_as_checkpoint(sync=...) must be True or False, got {sync!r}.")
     if current_checkpoint() is not None:
         raise KitaruContextError("run_as_checkpoint() must be called from the flow body.")
     if current_flow() is None:
