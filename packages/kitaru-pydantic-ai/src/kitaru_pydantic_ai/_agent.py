@@ -30,7 +30,7 @@ from kitaru_pydantic_ai._capture import CaptureConfig, CapturePolicy
 from kitaru_pydantic_ai._engine import ActiveRun, KitaruDurability, active_run
 from kitaru_pydantic_ai._tracker import RunTracker, tracked_handler
 
-__all__ = ["KitaruAgent", "normalize_name", "wrap"]
+__all__ = ["KitaruAgent", "attached_durability", "normalize_name", "wrap"]
 
 T = TypeVar("T")
 
@@ -65,6 +65,9 @@ class KitaruAgent(WrapperAgent[Any, Any]):
         self._policy = CapturePolicy(
             tool_capture_config, tool_capture_config_by_name, model_capture_config
         )
+        #: The agent's own KitaruDurability (given at construction), else None: the adapter
+        #: then gives one per run.
+        self._attached = attached_durability(wrapped)
         self._durability = KitaruDurability(name=self.kitaru_name)
         self._override_model: ContextVar[Model | None] = ContextVar(
             f"kitaru_override_model_{self.kitaru_name}", default=None
@@ -142,10 +145,9 @@ class KitaruAgent(WrapperAgent[Any, Any]):
         run_id, run_label = _run_identity(self.kitaru_name)
         tracker = RunTracker(agent_name=self.kitaru_name, run_label=run_label, policy=self._policy)
         token = active_run().set(ActiveRun(self.kitaru_name, run_id, tracker))
-        capabilities = [
-            *(kwargs.pop("capabilities", None) or ()),
-            self._capability_for(kwargs.get("model")),
-        ]
+        capabilities = list(kwargs.pop("capabilities", None) or ())
+        if self._attached is None:
+            capabilities.append(self._capability_for(kwargs.get("model")))
         error: BaseException | None = None
         try:
             with replay_scope():
@@ -228,6 +230,16 @@ def _result_adapter(output_type: Any) -> TypeAdapter[Any]:
         adapter = TypeAdapter(AgentRunResult[Any])
     _ADAPTERS[output_type] = adapter
     return adapter
+
+
+def attached_durability(agent: AbstractAgent[Any, Any]) -> KitaruDurability | None:
+    """The :class:`KitaruDurability` the agent was constructed with, if any."""
+    root = getattr(agent, "root_capability", None)
+    if root is None:
+        return None
+    found: list[KitaruDurability] = []
+    root.apply(lambda cap: found.append(cap) if isinstance(cap, KitaruDurability) else None)
+    return found[0] if found else None
 
 
 def wrap(

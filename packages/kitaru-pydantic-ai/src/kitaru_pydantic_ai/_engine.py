@@ -273,6 +273,17 @@ class KitaruDurability(BaseDurabilityCapability[Any]):
     def in_durable_context(self) -> bool:
         return _active.get() is not None and in_checkpoint()
 
+    async def wrap_run(self, ctx: RunContext[Any], *, handler: Any) -> Any:
+        """Refuse a run inside a checkpoint of an agent that has this capability but was not
+        wrapped: nothing of it would be journaled or tracked."""
+        if _active.get() is None and in_checkpoint():
+            raise KitaruUsageError(
+                f"Agent '{self.name or 'agent'}' has kp.KitaruDurability but runs inside a "
+                "checkpoint without kp.wrap(): its model requests and tool calls would not be "
+                "journaled. Run it as kp.wrap(agent)."
+            )
+        return await super().wrap_run(ctx, handler=handler)
+
     def _model_stream_event_handler(self) -> Any:
         """Record a streamed model request's live events for its ``_stream_transcript``.
 

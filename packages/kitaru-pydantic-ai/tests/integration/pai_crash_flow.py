@@ -46,7 +46,10 @@ def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     return ModelResponse(parts=[TextPart(f"total {messages[-1].parts[0].content}")])
 
 
-agent = Agent(FunctionModel(model), name="crashy")
+# PAI_ATTACHED=1: the agent is built with its durability capability (the construction-time
+# attachment kp.wrap then uses instead of giving one per run).
+attached = [kp.KitaruDurability()] if os.environ.get("PAI_ATTACHED") else []
+agent = Agent(FunctionModel(model), name="crashy", capabilities=attached)
 
 
 @agent.tool_plain

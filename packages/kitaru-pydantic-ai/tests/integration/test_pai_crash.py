@@ -32,6 +32,7 @@ def _lines(path: Path) -> list[str]:
     ],
     ids=["kill-as-tool-starts", "kill-in-model-request-3"],
 )
+@pytest.mark.parametrize("attached", [False, True], ids=["per-run", "attached"])
 def test_killed_agent_run_resumes_from_the_journal(
     tmp_path: Path,
     sqlite_urls: tuple[str, str],
@@ -40,11 +41,15 @@ def test_killed_agent_run_resumes_from_the_journal(
     before: list[str],
     models: list[str],
     replayed: list[bool],
+    attached: bool,
 ) -> None:
     store, artifacts = sqlite_urls
     effects = tmp_path / "effects"
     effects.mkdir()
     env = dict(os.environ, KITARU_STORE_URL=store, KITARU_ARTIFACT_STORE=artifacts, KILL_AT=kill_at)
+    env.pop("PAI_ATTACHED", None)
+    if attached:
+        env["PAI_ATTACHED"] = "1"
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), str(effects)], env=env, capture_output=True, timeout=120
     )
