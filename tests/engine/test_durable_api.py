@@ -243,3 +243,46 @@ def test_new_adapter_helpers_reject_bad_input(runtime: object, tmp_path: Path) -
     assert missing_journal_folder(f"sqlite:///{tmp_path / 'nope' / 'k.db'}") == tmp_path / "nope"
     assert missing_journal_folder(f"sqlite:///{tmp_path / 'k.db'}") is None
     assert missing_journal_folder("memory://") is None
+
+
+def test_save_json_and_save_as_store_encoded_values_once(runtime: object) -> None:
+    from kitaru.durable import save_json
+    from kitaru.errors import KitaruUsageError
+
+    refused: list[str] = []
+    ran: list[int] = []
+
+    @checkpoint
+    def step() -> int:
+        for bad in (
+            lambda: save_json("p", "not bytes"),  # type: ignore[arg-type]
+            lambda: save_json("p", b"<xml/>"),
+            lambda: save_json("", b"{}"),
+            lambda: save_json("p", b"[1]", type="nope"),
+            lambda: journaled("r", lambda: 1, save_as=("r",)),  # type: ignore[arg-type]
+            lambda: journaled("r", lambda: 1, save_as=("r", "nope")),
+        ):
+            try:
+                bad()
+            except KitaruUsageError as exc:
+                refused.append(str(exc))
+        save_json("prompt", b'[{"role": "user", "content": "hi"}]', type="prompt")
+        value = journaled(
+            "r", lambda: ran.append(1) or {"answer": 42}, save_as=("resp", "response")
+        )
+        return int(value["answer"])
+
+    @flow
+    def f() -> int:
+        return step()
+
+    handle = f.run()
+    assert handle.wait(timeout=10) == 42
+    assert len(refused) == 6 and ran == [1]
+    assert "not JSON text" in refused[1] and "(name, type) pair" in refused[4]
+    artifacts = {a.name: a for a in KitaruClient().executions.get(handle.exec_id).artifacts}
+    assert artifacts["prompt"].load() == [{"role": "user", "content": "hi"}]
+    assert artifacts["prompt"].kind == "prompt"
+    assert artifacts["resp"].load() == {"answer": 42} and artifacts["resp"].kind == "response"
+    # the refused calls staged nothing (output / result: the checkpoint's and the flow's)
+    assert sorted(artifacts) == ["output", "prompt", "resp", "result"]

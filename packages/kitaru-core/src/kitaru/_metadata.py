@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from kitaru._clock import utcnow
-from kitaru._context import current_checkpoint, current_flow
+from kitaru._context import CheckpointScope, current_checkpoint, current_flow
 from kitaru._merge import merge_metadata
 from kitaru._signals import LeaseLost
-from kitaru.backend import ArtifactRecord, FencingError
+from kitaru.backend import ArtifactRecord, FencingError, Payload
 from kitaru.errors import KitaruContextError, KitaruRuntimeError, KitaruUsageError
 
 ARTIFACT_TYPES = ("blob", "context", "input", "output", "prompt", "response")
@@ -44,9 +44,14 @@ def log(**kwargs: Any) -> None:
 
 def save(name: str, value: Any, *, type: str = "output", tags: list[str] | None = None) -> None:
     """Store ``value`` as a named artifact of the current checkpoint."""
+    scope, name, kind, tags = _checked("kitaru.save()", name, type, tags)
+    stage_artifact(scope, name, scope.flow.runtime.encode(value), kind, tags)
+
+
+def _checked(what: str, name: Any, type: Any, tags: Any) -> tuple[CheckpointScope, str, str, Any]:
     scope = current_checkpoint()
     if scope is None:
-        raise KitaruContextError("kitaru.save() can only be called inside a @checkpoint.")
+        raise KitaruContextError(f"{what} can only be called inside a @checkpoint.")
     if not isinstance(name, str) or not name.strip():
         raise KitaruUsageError("Artifact name must be a non-empty string.")
     kind = type.strip().lower() if isinstance(type, str) else None
@@ -60,12 +65,19 @@ def save(name: str, value: Any, *, type: str = "output", tags: list[str] | None 
         not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags)
     ):
         raise KitaruUsageError("tags must be a list of strings.")
+    return scope, name.strip(), kind, tags
+
+
+def stage_artifact(
+    scope: CheckpointScope, name: str, payload: Payload, kind: str, tags: Any = None
+) -> None:
+    """Queue an encoded artifact of ``scope``'s call: journaled with the call (or its next
+    event), in the same commit."""
     ctx = scope.flow
-    payload = ctx.runtime.encode(value)
     artifact = ArtifactRecord(
         artifact_id=str(uuid.uuid4()),
         exec_id=ctx.exec_id,
-        name=name.strip(),
+        name=name,
         payload=payload,
         save_type="manual",
         invocation_id=scope.invocation_id,
@@ -74,7 +86,7 @@ def save(name: str, value: Any, *, type: str = "output", tags: list[str] | None 
         metadata={"kitaru_artifact_type": kind},
         created_at=utcnow(),
     )
-    scope.pending_artifacts.append(artifact)  # journaled with the call (or next event)
+    scope.pending_artifacts.append(artifact)
 
 
 def load(exec_id: str, name: str) -> Any:

@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 from kitaru._checkpoint import Checkpoint
 from kitaru._clock import utcnow
 from kitaru._context import CheckpointScope, current_checkpoint, current_flow
+from kitaru._metadata import _checked, stage_artifact
+from kitaru._payloads import _json_payload
 from kitaru._replay import payload_from_json, payload_to_json
 from kitaru._signals import LeaseLost
 from kitaru._wait import flow_wait, replayed_wait
@@ -47,6 +49,7 @@ __all__ = [
     "replay_plan",
     "replayed_wait",
     "run_as_checkpoint",
+    "save_json",
     "stable_id",
     "used_invocation_ids",
 ]
@@ -207,7 +210,9 @@ def _recorded(scope: CheckpointScope, name: str) -> tuple[bool, Any]:
     return True, scope.flow.runtime.decode(payload)
 
 
-def _record(scope: CheckpointScope, name: str, value: Any) -> None:
+def _record(
+    scope: CheckpointScope, name: str, value: Any, save_as: tuple[str, str] | None = None
+) -> None:
     ctx = scope.flow
     try:
         payload = ctx.runtime.encode(value)
@@ -232,6 +237,8 @@ def _record(scope: CheckpointScope, name: str, value: Any) -> None:
         kind="event",
         created_at=utcnow(),
     )
+    if save_as is not None:  # the same encoded value, also as a named artifact of the call
+        stage_artifact(scope, save_as[0], payload, save_as[1])
     batch = [*scope.pending_artifacts, artifact]
     scope.pending_artifacts.clear()  # in place: the call's commit shares this list
     try:  # the event and the artifacts saved before it: one commit, not waiting for the
@@ -269,29 +276,61 @@ def put_documents(documents: Sequence[DocumentRecord]) -> None:
         raise LeaseLost() from None
 
 
-def journaled(key: str, fn: Callable[[], T]) -> T:
+def journaled(key: str, fn: Callable[[], T], *, save_as: tuple[str, str] | None = None) -> T:
     """Record-or-replay one child event of the current checkpoint.
 
     The n-th event with ``key`` in this checkpoint call returns the value recorded for it by
     an earlier run of the same call, else runs ``fn`` and commits its JSON result at once.
+    ``save_as=(name, type)`` also saves that result as an artifact of the call (as
+    :func:`kitaru.save` would, encoded once, in the event's commit) when ``fn`` runs.
     """
     scope = _scope("journaled()")
     name = _event_key(scope, key)
+    save_as = _checked_save_as(save_as)
     found, value = _recorded(scope, name)
     if found:
         return value  # type: ignore[no-any-return]
     value = fn()
-    _record(scope, name, value)
+    _record(scope, name, value, save_as)
     return value
 
 
-async def ajournaled(key: str, fn: Callable[[], Awaitable[T]]) -> T:
+async def ajournaled(
+    key: str, fn: Callable[[], Awaitable[T]], *, save_as: tuple[str, str] | None = None
+) -> T:
     """:func:`journaled` for coroutines."""
     scope = _scope("ajournaled()")
     name = _event_key(scope, key)
+    save_as = _checked_save_as(save_as)
     found, value = _recorded(scope, name)
     if found:
         return value  # type: ignore[no-any-return]
     value = await fn()
-    _record(scope, name, value)
+    _record(scope, name, value, save_as)
     return value
+
+
+def _checked_save_as(save_as: Any) -> tuple[str, str] | None:
+    if save_as is None:
+        return None
+    if not isinstance(save_as, tuple) or len(save_as) != 2:
+        raise KitaruUsageError(f"save_as must be a (name, type) pair, got {save_as!r}.")
+    _, name, kind, _ = _checked("save_as", save_as[0], save_as[1], None)
+    return name, kind
+
+
+def save_json(name: str, data: bytes, *, type: str = "output") -> None:
+    """:func:`kitaru.save` for a value that is already JSON: ``data`` is its UTF-8 JSON text
+    (for example from pydantic's ``dump_json``), stored as is, without decoding and encoding
+    it again. It is loaded back as the JSON value."""
+    scope, name, kind, _ = _checked("save_json()", name, type, None)
+    if not isinstance(data, bytes | bytearray) or not data.strip():
+        raise KitaruUsageError("save_json() needs the value's JSON text as non-empty bytes.")
+    if data.lstrip()[:1] not in _JSON_STARTS:
+        raise KitaruUsageError(f"save_json(): {bytes(data[:40])!r} is not JSON text.")
+    runtime = scope.flow.runtime
+    payload = _json_payload(bytes(data), runtime.artifact_store, runtime.inline_limit)
+    stage_artifact(scope, name, payload, kind)
+
+
+_JSON_STARTS = frozenset(bytes([c]) for c in b'{["-0123456789tfn')

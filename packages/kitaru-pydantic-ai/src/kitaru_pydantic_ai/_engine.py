@@ -167,14 +167,26 @@ class _JournalBackend(JournalCallableOperationBackend[dict[str, Any]]):
                     and event.capture.save_args
                     and event.inputs is not None
                 ):
-                    prompt = ModelMessagesTypeAdapter.dump_python(event.inputs, mode="json")
-                tracker.finished(event, payload, replayed=False, prompt_json=prompt)
+                    prompt = _prompt_json(event.inputs)
+                tracker.finished(
+                    event,
+                    payload,
+                    replayed=False,
+                    prompt_json=prompt,
+                    response_saved=save_as is not None,
+                )
             return payload
 
         streaming = event is not None and event.record.get("streaming") is True
         stream_token = _streaming.set(event) if streaming else None
+        # A model response is saved as its artifact straight from the journal's encoding.
+        save_as = (
+            (f"{event.event_id}_response", "response")
+            if event is not None and event.type == "llm_call" and event.capture.save_result
+            else None
+        )
         try:
-            payload = await ajournaled(f"pydantic_ai:{name}", unit)
+            payload = await ajournaled(f"pydantic_ai:{name}", unit, save_as=save_as)
         except Exception as exc:
             if event is not None and event.event_id not in tracker.events:
                 tracker.failed(event, exc)
@@ -221,6 +233,14 @@ class _JournalBackend(JournalCallableOperationBackend[dict[str, Any]]):
             )
             return event, call
         return None, None
+
+
+def _prompt_json(messages: Any) -> bytes | Any:
+    """The prompt as JSON text (pydantic encodes it directly), else its JSON-able form."""
+    try:
+        return ModelMessagesTypeAdapter.dump_json(messages)
+    except Exception:
+        return ModelMessagesTypeAdapter.dump_python(messages, mode="json", fallback=repr)
 
 
 def _count_replayed_wait(cache_key: tuple[object, ...], tool_name: str) -> None:

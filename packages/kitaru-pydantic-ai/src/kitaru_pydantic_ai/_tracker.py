@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import kitaru
+from kitaru.durable import save_json
 
 from kitaru_pydantic_ai._capture import CapturePolicy, ResolvedCapture
 
@@ -135,9 +136,17 @@ class RunTracker:
         return record
 
     def finished(
-        self, event: PendingEvent, payload: Any, *, replayed: bool, prompt_json: Any = None
+        self,
+        event: PendingEvent,
+        payload: Any,
+        *,
+        replayed: bool,
+        prompt_json: Any = None,
+        response_saved: bool = False,
     ) -> None:
-        """The event completed with ``payload`` (journal JSON); save its artifacts."""
+        """The event completed with ``payload`` (journal JSON); save its artifacts.
+        ``prompt_json``: the prompt's JSON text (bytes) or JSON-able form;
+        ``response_saved``: the journal saves the response artifact with the event."""
         record = self._close(event, "completed")
         record["replayed"] = replayed
         kind = payload.get("kind") if isinstance(payload, dict) else None
@@ -164,8 +173,9 @@ class RunTracker:
                 kinds["prompt"] = "prompt"
             if event.capture.save_result:
                 names["response"] = f"{event.event_id}_response"
-                values["response"] = payload
-                kinds["response"] = "response"
+                if not response_saved:
+                    values["response"] = payload
+                    kinds["response"] = "response"
             if record.get("streaming"):
                 if event.stream is not None:
                     record["stream_event_count"] = len(event.stream)
@@ -191,7 +201,8 @@ class RunTracker:
         record["artifacts"] = list(names.values())
         if not replayed:  # a replayed event's artifacts were saved when it first ran
             for key, name in names.items():
-                _save(name, values[key], kinds[key])
+                if key in values:
+                    _save(name, values[key], kinds[key])
 
     def failed(self, event: PendingEvent, exc: BaseException) -> None:
         """The event raised ``exc``."""
@@ -297,6 +308,9 @@ def _tool_result(payload: Any) -> Any:
 def _save(name: str, value: Any, kind: str) -> None:
     """Save an artifact; a value the serializers refuse is kept as a ``blob`` of its repr."""
     try:
+        if isinstance(value, bytes):  # JSON text, already encoded
+            save_json(name, value, type=kind)
+            return
         kitaru.save(name, value, type=kind)
     except Exception:
         kitaru.save(name, repr(value), type="blob")
