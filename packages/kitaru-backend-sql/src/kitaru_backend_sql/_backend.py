@@ -69,6 +69,7 @@ class SqlBackend(ExecutionOps, CallOps, WaitOps, DataOps, SecretOps, DocumentOps
 
     def close(self) -> None:
         """Close every pooled connection. The backend reconnects if it is used again."""
+        self._release_relaxed()
         self._engine.dispose()
 
 

@@ -54,6 +54,12 @@ def first(
     return connection.execute(statement, params).mappings().first()
 
 
+def _discard(connection: Any) -> None:
+    """Close a checked-out pool connection for good (it is not reused by the pool)."""
+    connection.invalidate()
+    connection.close()
+
+
 class SqlJournal:
     """Shared state and helpers of :class:`~kitaru_backend_sql.SqlBackend` (no contract
     methods here)."""
@@ -74,6 +80,10 @@ class SqlJournal:
         self._dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
         self._ready = False
         self._ready_lock = threading.Lock()
+        #: SQLite at FULL: one pooled connection kept at ``synchronous=NORMAL`` for the
+        #: unsynced writes (journaled child events), used under ``_relaxed_lock``.
+        self._relaxed: Any = None
+        self._relaxed_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._masked!r})"
@@ -130,13 +140,14 @@ class SqlJournal:
         survives a crash of this process at once and power loss from the next synced commit.
         """
         self._ensure_ready()
-        relax = not sync and self._relax_sqlite
+        if not sync and self._relax_sqlite:
+            with self._relaxed_write() as cursor:
+                yield cursor
+            return
         with translate_errors(self._url, self._dbapi_error):
             connection = self._engine.raw_connection()
             try:
                 cursor = connection.cursor()
-                if relax:
-                    cursor.execute("PRAGMA synchronous=NORMAL")
                 try:
                     if not self._is_pg:
                         cursor.execute("BEGIN IMMEDIATE")
@@ -151,14 +162,45 @@ class SqlJournal:
                         connection.invalidate()  # unusable: the pool replaces it
                     raise
                 finally:
-                    if relax:
-                        try:
-                            cursor.execute("PRAGMA synchronous=FULL")
-                        except Exception:
-                            connection.invalidate()  # never hand out a relaxed connection
                     cursor.close()
             finally:
                 connection.close()  # back to the pool
+
+    @contextmanager
+    def _relaxed_write(self) -> Iterator[Any]:
+        """An unsynced SQLite write on the connection kept at ``synchronous=NORMAL`` (taken
+        from the pool on first use and kept: no checkout and no mode switch per write)."""
+        with self._relaxed_lock, translate_errors(self._url, self._dbapi_error):
+            connection = self._relaxed
+            if connection is None:
+                connection = self._engine.raw_connection()
+                try:
+                    connection.driver_connection.execute("PRAGMA synchronous=NORMAL")
+                except BaseException:
+                    _discard(connection)
+                    raise
+                self._relaxed = connection
+            cursor = connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                connection.commit()
+            except BaseException:
+                try:
+                    connection.rollback()
+                except Exception:
+                    self._relaxed = None
+                    _discard(connection)  # unusable: the next write takes another
+                raise
+            finally:
+                cursor.close()
+
+    def _release_relaxed(self) -> None:
+        """Give the relaxed connection up (closed: it never goes back to the pool at NORMAL)."""
+        with self._relaxed_lock:
+            connection, self._relaxed = self._relaxed, None
+        if connection is not None:
+            _discard(connection)
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:

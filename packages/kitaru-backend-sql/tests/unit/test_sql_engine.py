@@ -77,8 +77,9 @@ def test_resolve_synchronous() -> None:
         resolve_synchronous("off")
 
 
-def _traced_unsynced_write(backend: SqlBackend) -> list[str]:
-    """Statements of one ``put_artifacts(..., sync=False)`` on the journal's connections."""
+def _traced_unsynced_write(backend: SqlBackend, writes: int = 1) -> list[str]:
+    """Statements of ``writes`` x ``put_artifacts(..., sync=False)`` on the journal's
+    connections."""
     from kitaru_testing import make_artifact, running
 
     statements: list[str] = []
@@ -89,19 +90,30 @@ def _traced_unsynced_write(backend: SqlBackend) -> list[str]:
 
     backend.engine.dispose()  # new connections get the trace
     record = running(backend)
-    event = make_artifact(record.exec_id, name="event#1")
+    events = [make_artifact(record.exec_id, name=f"event#{n}") for n in range(writes)]
     statements.clear()
-    backend.put_artifacts(record.exec_id, record.epoch, [event], sync=False)
-    assert backend.get_artifact(event.artifact_id) == event
+    for event in events:
+        backend.put_artifacts(record.exec_id, record.epoch, [event], sync=False)
+    assert [backend.get_artifact(event.artifact_id) for event in events] == events
     return statements
 
 
-def test_unsynced_writes_commit_at_normal_and_restore_full(tmp_path: Path) -> None:
+def test_unsynced_writes_commit_at_normal_on_a_connection_of_their_own(tmp_path: Path) -> None:
     backend = SqlBackend(f"sqlite:///{tmp_path / 'kitaru.db'}")
-    statements = _traced_unsynced_write(backend)
+    statements = _traced_unsynced_write(backend, writes=2)
+    # One connection is switched to NORMAL once, then kept for the unsynced writes.
+    assert [s for s in statements if s.startswith("PRAGMA synchronous")] == [
+        "PRAGMA synchronous=NORMAL"
+    ]
     relax = statements.index("PRAGMA synchronous=NORMAL")
-    assert relax < statements.index("BEGIN IMMEDIATE") < statements.index("PRAGMA synchronous=FULL")
-    assert _pragmas(backend)["synchronous"] == 2  # pooled connections are FULL again
+    assert relax < statements.index("BEGIN IMMEDIATE")
+    assert statements.count("BEGIN IMMEDIATE") == 2 and statements.count("COMMIT") == 2
+    relaxed = backend._relaxed  # noqa: SLF001 - the kept connection
+    assert relaxed.driver_connection.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert _pragmas(backend)["synchronous"] == 2  # the pooled connections stay FULL
+    backend.close()  # the relaxed connection is closed, never pooled
+    assert backend._relaxed is None  # noqa: SLF001
+    assert _pragmas(backend)["synchronous"] == 2
     backend.close()
 
 
