@@ -29,6 +29,8 @@ class CheckpointScope:
     #: called inside, and a restart replays the checkpoint's journaled child events.
     allows_waits: bool = False
     event_counts: dict[str, int] = field(default_factory=dict)
+    #: How many waits of each name this call has asked for (see ``kitaru._wait``).
+    wait_ordinals: dict[str, int] = field(default_factory=dict)
     recorded_events: dict[str, Any] | None = None
     #: Artifacts saved in this call and not yet journaled: they are committed with the next
     #: journaled event or with the call itself (one commit instead of one per save()).
@@ -94,6 +96,7 @@ class FlowContext:
             self.name_counts: dict[str, int] = {}
             self.explicit_ids: set[str] = set()
             self.wait_counts: dict[str, int] = {}
+            self.wait_ordinals: dict[str, int] = {}
             self.live: list[str] = []
             self.llm_counter = 0
 

@@ -129,6 +129,52 @@ def replayed_wait(name: str | None) -> None:
     base = sanitize(name, kind="wait") if name else "wait"
     with ctx.lock:
         ctx.wait_counts[base] = ctx.wait_counts.get(base, 0) + 1
+        _next_ordinal(ctx, current_checkpoint(), base)
+
+
+def _next_ordinal(ctx: Any, scope: Any, base: str) -> str:
+    """Count a wait of ``base`` where it is asked for (the flow body, or one checkpoint
+    call); return its origin key: the same for the same wait whenever the body reruns,
+    however waits of parallel checkpoint calls interleave. Call with ``ctx.lock`` held."""
+    ordinals = scope.wait_ordinals if scope is not None else ctx.wait_ordinals
+    ordinals[base] = n = ordinals.get(base, 0) + 1
+    where = scope.invocation_id if scope is not None else ""
+    return f"{where}\0{base}\0{n}"
+
+
+def _wait_identity(ctx: Any, scope: Any, base: str) -> tuple[str, str, bool]:
+    """The wait's id and name, and whether it exists already. The id is derived from the execution and the wait's origin
+    (:func:`_next_ordinal`), so a wait asked for again after a restart finds its record,
+    and its name, by id: the answer given to ``ask_2`` goes back to the call that asked
+    ``ask_2``. A new wait takes the next ``base``, ``base_2``, ... that no other wait of
+    the execution has. (A wait created before ids were derived, a random v4 id, is found
+    by name as it always was.)"""
+    backend = ctx.runtime.backend
+    with ctx.lock:
+        origin = _next_ordinal(ctx, scope, base)
+    wait_id = str(uuid.uuid5(_WAIT_NAMESPACE, f"{ctx.exec_id}\0{origin}"))
+    existing = backend.get_waits(ctx.exec_id)
+    for record in existing:
+        if record.wait_id == wait_id:
+            return wait_id, str(record.name), True
+    others = {r.name for r in existing if _derived(r.wait_id)}
+    with ctx.lock:
+        while True:
+            count = ctx.wait_counts.get(base, 0) + 1
+            ctx.wait_counts[base] = count
+            wait_name = base if count == 1 else f"{base}_{count}"
+            if wait_name not in others:
+                return wait_id, wait_name, False
+
+
+def _derived(wait_id: str) -> bool:
+    try:
+        return uuid.UUID(wait_id).version == 5
+    except ValueError:
+        return False
+
+
+_WAIT_NAMESPACE = uuid.UUID("6f1b3c1e-5b0a-4c55-9d0e-6a1f0d4b7c21")
 
 
 def flow_wait(
@@ -156,13 +202,10 @@ def flow_wait(
         scope.flush_artifacts()  # the call may be suspended here: keep what it saved
     json_schema = schema_of(schema)
     base = sanitize(name, kind="wait") if name else "wait"
-    with ctx.lock:
-        count = ctx.wait_counts.get(base, 0) + 1
-        ctx.wait_counts[base] = count
-    wait_name = base if count == 1 else f"{base}_{count}"
+    wait_id, wait_name, existed = _wait_identity(ctx, scope, base)
     record = WaitRecord(
         exec_id=ctx.exec_id,
-        wait_id=str(uuid.uuid4()),
+        wait_id=wait_id,
         name=wait_name,
         schema=json_schema,
         question=question,
@@ -178,7 +221,7 @@ def flow_wait(
         return coerce(schema, stored.value, wait_name=wait_name)
     if stored.state is WaitState.ABORTED:
         raise Cancelled(f"Wait '{wait_name}' was aborted.")
-    if stored.wait_id == record.wait_id:
+    if not existed and stored.wait_id == record.wait_id:
         ctx.runtime.plugin_manager.hook.kitaru_wait_created(wait=stored)
     if _interactive():
         return _prompt(ctx, stored, schema)

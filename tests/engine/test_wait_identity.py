@@ -1,0 +1,59 @@
+"""Waits asked for inside parallel checkpoint calls keep their names across restarts: the
+answer given to a wait goes back to the call that asked it, whatever order the calls reach
+their waits in when the execution continues."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from kitaru import FlowHandle, KitaruClient, checkpoint, flow
+from kitaru.durable import flow_wait
+from kitaru.runtime import Runtime
+
+SEGMENTS: list[int] = []
+STARTED = threading.Barrier(2)
+
+
+@checkpoint(cache=False)
+def ask(who: str) -> str:
+    # First segment: A asks before B. Later segments: B asks first.
+    slow = "B" if len(SEGMENTS) <= 1 else "A"
+    if len(SEGMENTS) <= 1:
+        STARTED.wait(timeout=10)  # both calls run before either suspends the flow
+    if who == slow:
+        time.sleep(0.3)
+    answer = flow_wait(
+        name="ask", schema=bool, question=f"ok for {who}?", timeout=0, metadata={"who": who}
+    )
+    return f"{who} got {answer}"
+
+
+@flow
+def both() -> list[str]:
+    SEGMENTS.append(1)
+    return [f.result() for f in ask.map(["A", "B"])]
+
+
+def _waiting(runtime: Runtime, exec_id: str) -> None:
+    deadline = time.monotonic() + 20
+    while runtime.backend.get_execution(exec_id).state.value != "waiting":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_answers_reach_the_calls_that_asked(memory_runtime: Runtime) -> None:
+    SEGMENTS.clear()
+    STARTED.reset()
+    client = KitaruClient()
+    handle = both.run()
+    _waiting(memory_runtime, handle.exec_id)
+    waits = {w.name: w.metadata["who"] for w in client.executions.pending_waits(handle.exec_id)}
+    assert waits == {"ask": "A", "ask_2": "B"}
+    client.executions.input(handle.exec_id, wait="ask", value=True)  # B's is still open
+    client.executions.input(handle.exec_id, wait="ask_2", value=False)
+    # The body runs again, and now B reaches its wait first.
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == ["A got True", "B got False"]
+    assert len(SEGMENTS) == 2
+    names = sorted(w.name for w in client.executions.get(handle.exec_id).waits)
+    assert names == ["ask", "ask_2"]  # no wait was created twice under a new name
