@@ -145,11 +145,12 @@ def _next_ordinal(ctx: Any, scope: Any, base: str) -> str:
 def _wait_identity(ctx: Any, scope: Any, base: str) -> tuple[str, str, bool]:
     """The wait's id and name, and whether it exists already.
 
-    The id is derived from the execution and the wait's origin (:func:`_next_ordinal`), so a wait asked for again after a restart finds its record,
-    and its name, by id: the answer given to ``ask_2`` goes back to the call that asked
-    ``ask_2``. A new wait takes the next ``base``, ``base_2``, ... that no other wait of
-    the execution has. (A wait created before ids were derived, a random v4 id, is found
-    by name as it always was.)"""
+    The id is derived from the execution and the wait's origin (:func:`_next_ordinal`), so
+    a wait asked for again after a restart finds its record, and its name, by id: the
+    answer given to ``ask_2`` goes back to the call that asked ``ask_2``. A new wait takes
+    the next ``base``, ``base_2``, ... that no other wait of the execution has. (A wait
+    created before ids were derived, a random v4 id, is found by name as it always was.)
+    """
     backend = ctx.runtime.backend
     with ctx.lock:
         origin = _next_ordinal(ctx, scope, base)
