@@ -10,7 +10,14 @@ import uuid
 from pathlib import Path
 
 from kitaru._clock import utcnow
-from kitaru.backend import Backend, ExecutionRecord, ExecutionState, FailureRecord
+from kitaru.backend import (
+    Backend,
+    ExecutionRecord,
+    ExecutionState,
+    FailureRecord,
+    FencingError,
+    WaitState,
+)
 from kitaru.errors import FailureOrigin
 
 HOST = socket.gethostname()
@@ -66,10 +73,21 @@ def runner_lost(record: ExecutionRecord) -> str | None:
 
 
 def reap(backend: Backend, record: ExecutionRecord) -> ExecutionRecord:
-    """Mark the execution failed (origin ``runtime``) if its runner is lost; return it fresh."""
+    """Mark the execution failed (origin ``runtime``) if its runner is lost; return it fresh.
+
+    A runner lost while a wait of the execution is pending (typically: listening for the
+    input) ends its segment as ``waiting`` instead, as it would have when it stopped
+    listening: the input continues the execution, no retry needed.
+    """
     reason = runner_lost(record)
     if reason is None:
         return record
+    if any(w.state is WaitState.PENDING for w in backend.get_waits(record.exec_id)):
+        try:
+            if backend.suspend(record.exec_id, record.epoch):
+                return backend.get_execution(record.exec_id)
+        except FencingError:  # someone else moved it on
+            return backend.get_execution(record.exec_id)
     failure = FailureRecord(
         message=(
             f"Runner lost: {reason}. Completed checkpoints are kept; continue with "
