@@ -20,7 +20,7 @@ from kitaru.errors import KitaruContextError, KitaruUsageError, KitaruWaitValida
 POLL_SECONDS = 0.2
 
 
-def schema_of(schema: Any) -> dict[str, Any] | None:
+def schema_of(schema: Any, *, what: str = "wait") -> dict[str, Any] | None:
     if schema is None:
         return None
     import pydantic
@@ -29,7 +29,7 @@ def schema_of(schema: Any) -> dict[str, Any] | None:
         return pydantic.TypeAdapter(schema).json_schema()
     except Exception as exc:
         raise KitaruUsageError(
-            f"wait(schema=...) must be a type pydantic understands (bool, int, str, a model, "
+            f"{what}(schema=...) must be a type pydantic understands (bool, int, str, a model, "
             f"Literal[...], ...); {schema!r} is not: {exc}"
         ) from exc
 
@@ -47,11 +47,13 @@ def coerce(schema: Any, value: Any, *, wait_name: str) -> Any:
         ) from exc
 
 
-def _validate_args(name: Any, question: Any, timeout: Any, metadata: Any) -> None:
+def _validate_args(
+    name: Any, question: Any, timeout: Any, metadata: Any, *, what: str = "wait"
+) -> None:
     if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise KitaruUsageError(f"wait(name=...) must be a non-empty string, got {name!r}.")
+        raise KitaruUsageError(f"{what}(name=...) must be a non-empty string, got {name!r}.")
     if question is not None and not isinstance(question, str):
-        raise KitaruUsageError(f"wait(question=...) must be a string, got {question!r}.")
+        raise KitaruUsageError(f"{what}(question=...) must be a string, got {question!r}.")
     if timeout is not None and (
         isinstance(timeout, bool)
         or not isinstance(timeout, int | float)
@@ -59,15 +61,32 @@ def _validate_args(name: Any, question: Any, timeout: Any, metadata: Any) -> Non
         or not math.isfinite(timeout)
     ):
         raise KitaruUsageError(
-            f"wait(timeout=...) must be a number of seconds >= 0, got {timeout!r}."
+            f"{what}(timeout=...) must be a number of seconds >= 0, got {timeout!r}."
         )
     if metadata is not None:
         if not isinstance(metadata, Mapping):
-            raise KitaruUsageError("wait(metadata=...) must be a dict.")
+            raise KitaruUsageError(f"{what}(metadata=...) must be a dict.")
         try:
             json.dumps(metadata)
         except (TypeError, ValueError) as exc:
-            raise KitaruUsageError(f"wait(metadata=...) must be JSON-serializable: {exc}") from exc
+            raise KitaruUsageError(
+                f"{what}(metadata=...) must be JSON-serializable: {exc}"
+            ) from exc
+
+
+def check_wait_args(
+    *,
+    name: Any = None,
+    question: Any = None,
+    timeout: Any = None,
+    metadata: Any = None,
+    schema: Any = None,
+    what: str = "wait",
+) -> None:
+    """Refuse what :func:`wait` would refuse, with messages naming ``what`` (an adapter
+    checks its own arguments with the same rules, before any wait is asked for)."""
+    _validate_args(name, question, timeout, metadata, what=what)
+    schema_of(schema, what=what)
 
 
 def _interactive() -> bool:

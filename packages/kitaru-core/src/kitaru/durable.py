@@ -29,12 +29,13 @@ from kitaru._metadata import _checked, stage_artifact
 from kitaru._payloads import _json_payload
 from kitaru._replay import payload_from_json, payload_to_json
 from kitaru._signals import LeaseLost
-from kitaru._wait import flow_wait, replayed_wait
+from kitaru._wait import check_wait_args, flow_wait, replayed_wait
 from kitaru.backend import ArtifactRecord, DocumentRecord, FencingError
 from kitaru.errors import KitaruContextError, KitaruUsageError
 
 __all__ = [
     "ajournaled",
+    "check_wait_args",
     "current_exec_id",
     "current_invocation_id",
     "flow_wait",

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -26,18 +25,14 @@ from pydantic_ai.durable_exec import replay_scope
 from pydantic_ai.models import Model
 from pydantic_ai.run import AgentRunResult
 
-from kitaru_pydantic_ai._capture import CaptureConfig, CapturePolicy
+from kitaru_pydantic_ai._capture import CaptureConfig, CapturePolicy, check_capture_args
+from kitaru_pydantic_ai._checks import check_agent, check_tools, normalize_name, wrap_name
 from kitaru_pydantic_ai._engine import ActiveRun, KitaruDurability, active_run
 from kitaru_pydantic_ai._tracker import RunTracker, tracked_handler
 
 __all__ = ["KitaruAgent", "attached_durability", "normalize_name", "wrap"]
 
 T = TypeVar("T")
-
-
-def normalize_name(raw: str | None) -> str:
-    """Non-word runs become ``_``, leading/trailing ``_`` are trimmed; empty means ``agent``."""
-    return re.sub(r"\W+", "_", raw or "").strip("_") or "agent"
 
 
 def _run_identity(agent_name: str) -> tuple[str, str]:
@@ -60,15 +55,28 @@ class KitaruAgent(WrapperAgent[Any, Any]):
         tool_capture_config_by_name: Mapping[str, CaptureConfig | None] | None = None,
         model_capture_config: CaptureConfig | None = None,
     ) -> None:
+        # Every argument is checked before anything is built (see kitaru_pydantic_ai._checks).
+        if isinstance(wrapped, KitaruAgent):
+            raise KitaruUsageError(f"Agent '{wrapped.kitaru_name}' is already wrapped.")
+        check_agent(wrapped)
+        check_capture_args(tool_capture_config, tool_capture_config_by_name, model_capture_config)
+        kitaru_name = wrap_name(name, wrapped)
+        #: The agent's own KitaruDurability (given at construction), else None: the adapter
+        #: then gives one per run.
+        attached = attached_durability(wrapped)
+        durability = KitaruDurability(name=kitaru_name)
+        check_tools(
+            wrapped,
+            by_name=tool_capture_config_by_name,
+            durability=durability if attached is None else None,
+        )
         super().__init__(wrapped)
-        self.kitaru_name = normalize_name(name or wrapped.name)
+        self.kitaru_name = kitaru_name
         self._policy = CapturePolicy(
             tool_capture_config, tool_capture_config_by_name, model_capture_config
         )
-        #: The agent's own KitaruDurability (given at construction), else None: the adapter
-        #: then gives one per run.
-        self._attached = attached_durability(wrapped)
-        self._durability = KitaruDurability(name=self.kitaru_name)
+        self._attached = attached
+        self._durability = durability
         self._override_model: ContextVar[Model | None] = ContextVar(
             f"kitaru_override_model_{self.kitaru_name}", default=None
         )
@@ -182,7 +190,8 @@ class KitaruAgent(WrapperAgent[Any, Any]):
     def _as_checkpoint(
         self, body: Callable[[], AgentRunResult[Any]], kwargs: Mapping[str, Any]
     ) -> AgentRunResult[Any]:
-        adapter = _result_adapter(kwargs.get("output_type") or self.wrapped.output_type)
+        output_type = kwargs.get("output_type") or self.wrapped.output_type
+        adapter = _result_adapter(output_type)
 
         def as_json() -> Any:
             # The checkpoint records the result's public JSON form; live and replayed calls
@@ -195,11 +204,28 @@ class KitaruAgent(WrapperAgent[Any, Any]):
         except ValidationError as exc:  # a replay override of the wrong shape
             raise KitaruUsageError(
                 f"The recorded result of an '{self.kitaru_name}' agent run is not an agent run "
-                f"result: {exc.errors()[0]['msg']} (got {str(data)[:200]}). A replay override "
-                'of an <agent>_agent_run_<n> checkpoint must look like {"output": <the '
-                "agent's output>}."
+                f"result: {_problems(exc)} (got {str(data)[:200]}). A replay override of an "
+                '<agent>_agent_run_<n> checkpoint must look like {"output": <the agent\'s '
+                f"output>}}, the output being {_expected(output_type)}."
             ) from None
         return result
+
+
+def _problems(exc: ValidationError) -> str:
+    """Each validation error as ``at <field path>: <what was wrong>`` (the first three)."""
+    errors = exc.errors()
+    shown = [
+        f"at {'.'.join(str(p) for p in e['loc']) or 'the top level'}: {e['msg']}"
+        for e in errors[:3]
+    ]
+    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(shown) + more
+
+
+def _expected(output_type: Any) -> str:
+    if isinstance(output_type, type):
+        return f"a {output_type.__name__} (as JSON)"
+    return "the agent's output as JSON"
 
 
 def _run_numbered(body: Callable[[], T], base: str) -> T:
@@ -255,25 +281,23 @@ def wrap(
     Args:
         agent: the agent; it must have a model (``Agent(model, ...)``).
         name: the name used in checkpoint and event ids (default: the agent's name, else
-            ``"agent"``; non-word characters become ``_``).
+            ``"agent"``; non-word runs become ``_``; a name with no word character is refused).
         tool_capture_config: how much of each tool call to record (default: everything).
         tool_capture_config_by_name: per-tool overrides; ``None`` turns a tool's capture off.
+            When all of the agent's toolsets are function toolsets, a name that is not one of
+            its tools is refused.
         model_capture_config: how much of each model request to record (default: everything;
             ``save_args`` / ``save_result`` are the prompt / response artifacts). Capture never
             changes what is journaled for replay.
 
     Returns:
         A :class:`KitaruAgent` to use in place of ``agent``.
+
+    Raises:
+        KitaruUsageError: for an argument of the wrong type, and for what a run in a flow would
+            refuse: a tool with ``requires_approval=True`` (or an ``ExternalToolset``), a
+            toolset without the explicit ``id`` its journal names need.
     """
-    if isinstance(agent, KitaruAgent):
-        raise KitaruUsageError(f"Agent '{agent.kitaru_name}' is already wrapped.")
-    if not isinstance(agent, AbstractAgent):
-        raise KitaruUsageError(f"kp.wrap() needs a PydanticAI agent, got {agent!r}.")
-    if agent.model is None:
-        raise KitaruUsageError(
-            "kp.wrap() needs an agent with a model: create it as Agent(model, ...). A model "
-            "given only per run cannot be named in the journal."
-        )
     return KitaruAgent(
         agent,
         name=name,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["CaptureConfig", "CapturePolicy", "ResolvedCapture"]
+from kitaru.errors import KitaruUsageError
+
+__all__ = ["CaptureConfig", "CapturePolicy", "ResolvedCapture", "check_capture_args"]
 
 CaptureMode = Literal["full", "metadata_only", "off"]
 _MODES: dict[str, tuple[bool, bool, bool, bool]] = {
@@ -44,6 +46,10 @@ class CaptureConfig:
         save_args: override whether the ``<event>_args`` artifact is saved.
         save_result: override whether the ``<event>_result`` artifact is saved.
         include_timings: override whether ``duration_ms`` is recorded.
+
+    Raises:
+        KitaruUsageError: (a ``ValueError``) for an unknown ``mode`` or an override that is
+            not ``True``, ``False`` or ``None``.
     """
 
     mode: CaptureMode = "full"
@@ -53,10 +59,17 @@ class CaptureConfig:
     include_timings: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.mode not in _MODES:
-            raise ValueError(
+        if not isinstance(self.mode, str) or self.mode not in _MODES:
+            raise KitaruUsageError(
                 f"Unknown capture mode {self.mode!r}; expected one of: {', '.join(_MODES)}."
             )
+        for field in ("enabled", "save_args", "save_result", "include_timings"):
+            value = getattr(self, field)
+            if value is not None and not isinstance(value, bool):
+                raise KitaruUsageError(
+                    f"CaptureConfig({field}=...) must be True, False or None (None keeps the "
+                    f"mode's default), got {value!r}."
+                )
 
     def resolve(self) -> ResolvedCapture:
         """The effective switches: the mode's defaults with the explicit overrides applied."""
@@ -84,17 +97,8 @@ class CapturePolicy:
         by_name: Mapping[str, CaptureConfig | None] | None = None,
         model: CaptureConfig | None = None,
     ) -> None:
-        if model is not None and not isinstance(model, CaptureConfig):
-            raise TypeError(f"model_capture_config must be a CaptureConfig, got {model!r}.")
+        check_capture_args(default, by_name, model)
         self.model = (model or CaptureConfig()).resolve()
-        if default is not None and not isinstance(default, CaptureConfig):
-            raise TypeError(f"tool_capture_config must be a CaptureConfig, got {default!r}.")
-        for name, config in (by_name or {}).items():
-            if config is not None and not isinstance(config, CaptureConfig):
-                raise TypeError(
-                    f"tool_capture_config_by_name[{name!r}] must be a CaptureConfig or None, "
-                    f"got {config!r}."
-                )
         self._default = (default or CaptureConfig()).resolve()
         self._by_name = {
             name: (_OFF if config is None else config.resolve())
@@ -104,3 +108,32 @@ class CapturePolicy:
     def for_tool(self, name: str) -> ResolvedCapture:
         """The capture switches for tool ``name``."""
         return self._by_name.get(name, self._default)
+
+
+def check_capture_args(default: Any, by_name: Any, model: Any) -> None:
+    """Refuse capture arguments of the wrong type, naming the argument (``kp.wrap``'s names)."""
+    for arg, value in (("tool_capture_config", default), ("model_capture_config", model)):
+        if value is not None and not isinstance(value, CaptureConfig):
+            raise KitaruUsageError(
+                f"kp.wrap({arg}=...) must be a kp.CaptureConfig(...) or None, got {value!r}. "
+                'Example: kp.CaptureConfig(mode="metadata_only").'
+            )
+    if by_name is None:
+        return
+    if not isinstance(by_name, Mapping):
+        raise KitaruUsageError(
+            "kp.wrap(tool_capture_config_by_name=...) must be a mapping of tool name to "
+            f"kp.CaptureConfig(...) or None (None turns the tool's capture off), got {by_name!r}. "
+            'Example: {"search": kp.CaptureConfig(mode="metadata_only"), "secret": None}.'
+        )
+    for name, config in by_name.items():
+        if not isinstance(name, str):
+            raise KitaruUsageError(
+                "kp.wrap(tool_capture_config_by_name=...) keys must be tool names (strings), "
+                f"got {name!r}."
+            )
+        if config is not None and not isinstance(config, CaptureConfig):
+            raise KitaruUsageError(
+                f"kp.wrap(tool_capture_config_by_name[{name!r}]) must be a kp.CaptureConfig(...) "
+                f"or None (capture off), got {config!r}."
+            )

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
-from kitaru.durable import flow_wait, in_flow
+from kitaru.durable import check_wait_args, flow_wait, in_flow
 from kitaru.errors import KitaruUsageError
 from pydantic_ai import RunContext, Tool
 from pydantic_core import to_jsonable_python
@@ -40,6 +40,13 @@ class HitlSpec:
     name: str | None = None
     schema: Any = None
     timeout: float | None = None
+
+
+def _check_spec(*, question: Any, name: Any, schema: Any, timeout: Any) -> None:
+    """``kitaru.wait``'s rules for the same arguments, checked when the tool is marked."""
+    check_wait_args(
+        name=name, question=question, timeout=timeout, schema=schema, what="kp.hitl_tool"
+    )
 
 
 def _ask(
@@ -139,7 +146,13 @@ def hitl_tool(
         schema: the answer's type (``bool``, ``str``, a pydantic model, ...; default any JSON).
         timeout: seconds the runner listens before the execution suspends as ``waiting``
             (default: ``kitaru.wait``'s).
+
+    Raises:
+        KitaruUsageError: at once, for arguments ``kitaru.wait`` would refuse (a non-string
+            ``question``, an empty ``name``, a negative or non-numeric ``timeout``, a
+            ``schema`` that is not a type).
     """
+    _check_spec(question=question, name=name, schema=schema, timeout=timeout)
     spec = HitlSpec(question=question, name=name, schema=schema, timeout=timeout)
 
     def mark(target: Any) -> Any:

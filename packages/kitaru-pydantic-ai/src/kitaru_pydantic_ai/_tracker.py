@@ -40,7 +40,12 @@ class RunTracker:
     """Event ids ``<agent>_<run_label>_<llm_call|tool_call>_<n>`` and their lineage.
 
     A model event fans in the tool events completed since the previous model event; a tool
-    event fans out from the latest completed model event. The turn index counts model events.
+    event fans out from the latest completed model event. The turn index counts model requests.
+
+    Calls whose capture is ``off`` get no event (so no id, and no place in another event's
+    lineage) but are counted: the summary's ``model_call_count`` / ``tool_call_count`` count
+    every request and call, ``total_events`` the events recorded, and a model event's
+    ``uncaptured_fan_in_count`` the uncaptured tool calls its ``fan_in_from`` leaves out.
     """
 
     def __init__(self, *, agent_name: str, run_label: str, policy: CapturePolicy) -> None:
@@ -50,6 +55,10 @@ class RunTracker:
         self.events: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, dict[str, Any]] = {}
         self._counts = {"llm_call": 0, "tool_call": 0, "event_stream_handler": 0}
+        #: Every model request / tool call made, captured or not.
+        self._calls = {"llm_call": 0, "tool_call": 0}
+        self._uncaptured = {"llm_call": 0, "tool_call": 0}
+        self._uncaptured_tools_since_model = 0
         self._sequence = 0
         self._turn = 0
         self._last_model: str | None = None
@@ -69,10 +78,16 @@ class RunTracker:
         self, *, model_name: str | None, streaming: bool, prompt: Any
     ) -> PendingEvent | None:
         """A model request begins (``prompt`` is its message list); ``None`` when the model
-        capture mode is ``off`` (the turn is still counted)."""
+        capture mode is ``off`` (the request is still counted)."""
         self._turn += 1
+        self._calls["llm_call"] += 1
+        uncaptured_tools, self._uncaptured_tools_since_model = (
+            self._uncaptured_tools_since_model,
+            0,
+        )
         capture = self.policy.model
         if not capture.enabled:
+            self._uncaptured["llm_call"] += 1
             return None
         event_id = self._next_id("llm_call")
         record: dict[str, Any] = {
@@ -85,6 +100,8 @@ class RunTracker:
             "model_name": model_name,
             "capture_mode": capture.mode,
         }
+        if uncaptured_tools:
+            record["uncaptured_fan_in_count"] = uncaptured_tools
         if streaming:
             record["streaming"] = True
         return PendingEvent(event_id, "llm_call", capture, record, inputs=prompt)
@@ -98,9 +115,13 @@ class RunTracker:
         args: Any,
         hitl: bool,
     ) -> PendingEvent | None:
-        """A tool call begins; ``None`` when its capture mode is ``off``."""
+        """A tool call begins; ``None`` when its capture mode is ``off`` (the call is still
+        counted)."""
+        self._calls["tool_call"] += 1
         capture = self.policy.for_tool(tool_name)
         if not capture.enabled:
+            self._uncaptured["tool_call"] += 1
+            self._uncaptured_tools_since_model += 1
             return None
         event_id = self._next_id("tool_call")
         parents = [self._last_model] if self._last_model else []
@@ -239,8 +260,11 @@ class RunTracker:
             "agent_name": self.agent_name,
             "run_label": self.run_label,
             "status": self.status,
-            "model_call_count": sum(1 for e in self.events.values() if e["type"] == "llm_call"),
-            "tool_call_count": sum(1 for e in self.events.values() if e["type"] == "tool_call"),
+            # Every request / call, captured or not; total_events: the events recorded.
+            "model_call_count": self._calls["llm_call"],
+            "tool_call_count": self._calls["tool_call"],
+            "uncaptured_model_call_count": self._uncaptured["llm_call"],
+            "uncaptured_tool_call_count": self._uncaptured["tool_call"],
             "total_events": len(self.events),
             "turn_count": self._turn,
             "event_ids_in_order": order,

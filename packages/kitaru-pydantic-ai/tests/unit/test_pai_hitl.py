@@ -262,6 +262,9 @@ needs_approval = Agent(
     FunctionModel(_deferring("refund")), name="approver", output_type=[str, DeferredToolRequests]
 )
 external = Agent(FunctionModel(_deferring("later")), name="external")
+# Wrapped before its deferred tool exists: kp.wrap refuses a known one (see test_pai_checks),
+# so this exercises the check a run makes for tools added afterwards.
+DEFERRING = {"approval": kp.wrap(needs_approval), "deferred": kp.wrap(external)}
 
 
 @needs_approval.tool_plain(requires_approval=True)
@@ -272,9 +275,6 @@ def refund(amount: int) -> str:
 @external.tool_plain
 def later(amount: int) -> str:
     raise CallDeferred()
-
-
-DEFERRING = {"approval": kp.wrap(needs_approval), "deferred": kp.wrap(external)}
 
 
 @flow

@@ -326,6 +326,30 @@ def test_capture_modes(memory_runtime: Runtime) -> None:
     )
 
 
+def test_uncaptured_calls_are_counted_in_the_summary(memory_runtime: Runtime) -> None:
+    """Capture "off" leaves a call without an event, not out of the counts or the lineage."""
+    handle = quiet_run.run()
+    handle.wait(timeout=30)
+    (call,) = KitaruClient().executions.get(handle.exec_id).checkpoints
+    events = call.metadata["pydantic_ai_events"]
+    ((_, summary),) = call.metadata["pydantic_ai_run_summaries"].items()
+    counts = (
+        "model_call_count",
+        "tool_call_count",
+        "uncaptured_model_call_count",
+        "uncaptured_tool_call_count",
+        "total_events",
+    )
+    # 3 requests and 2 calls (add, check) were made; check's capture is off.
+    assert [summary[k] for k in counts] == [3, 2, 0, 1, 4]
+    m1, t1, m2, m3 = (events[i] for i in summary["event_ids_in_order"])
+    assert t1["tool_name"] == "add" and m2["fan_in_from"] == [summary["event_ids_in_order"][1]]
+    assert "uncaptured_fan_in_count" not in m2
+    # check has no event id: m3 fans in nothing it can name, and says one call is missing.
+    assert m3["fan_in_from"] == [] and m3["uncaptured_fan_in_count"] == 1
+    assert m3["parent_event_ids"] == [summary["event_ids_in_order"][2]]
+
+
 lean_calc = kp.wrap(calc, name="lean", model_capture_config=kp.CaptureConfig(mode="metadata_only"))
 silent_calc = kp.wrap(calc, name="silent", model_capture_config=kp.CaptureConfig(mode="off"))
 
@@ -348,7 +372,13 @@ def test_model_capture_config(memory_runtime: Runtime) -> None:
         "tool_call",
     ]
     ((_, summary),) = silent.metadata["pydantic_ai_run_summaries"].items()
-    assert (summary["turn_count"], summary["model_call_count"]) == (3, 0)
+    # Capture is observation only: uncaptured requests are still counted.
+    assert {k: summary[k] for k in ("turn_count", "model_call_count", "total_events")} == {
+        "turn_count": 3,
+        "model_call_count": 3,
+        "total_events": 2,
+    }
+    assert summary["uncaptured_model_call_count"] == 3
 
 
 async def _stream(messages: list[ModelMessage], info: AgentInfo) -> Any:

@@ -4,6 +4,7 @@ naming, capture configuration, and plain behaviour outside a flow."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import kitaru_pydantic_ai as kp
 import pytest
@@ -13,6 +14,7 @@ from kitaru.plugins import list_plugins
 from kitaru.runtime import Runtime
 from kitaru_pydantic_ai._agent import normalize_name
 from kitaru_pydantic_ai._capture import CapturePolicy
+from pydantic import BaseModel
 from pydantic_ai import Agent, Tool
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
@@ -94,7 +96,7 @@ def test_capture_config_modes_and_overrides() -> None:
     assert policy.for_tool("other").mode == "metadata_only"
     assert not policy.for_tool("secret").enabled
     assert policy.for_tool("loud").save_args
-    with pytest.raises(TypeError):
+    with pytest.raises(KitaruUsageError, match=r"tool_capture_config=\.\.\.\) must be"):
         CapturePolicy("full")  # type: ignore[arg-type]
 
 
@@ -176,3 +178,49 @@ def test_replay_override_of_an_agent_run(memory_runtime: Runtime) -> None:
         FlowHandle(wrong.exec_id).wait(timeout=30)
     assert "is not an agent run result" in str(info.value)
     assert 'must look like {"output": <the agent\'s output>}' in str(info.value)
+    assert "at the top level: Input should be a dictionary" in str(info.value)
+
+
+class Verdict(BaseModel):
+    ok: bool
+    reason: str
+
+
+_judging = kp.wrap(
+    Agent(
+        TestModel(custom_output_args={"ok": True, "reason": "r"}), name="judge", output_type=Verdict
+    )
+)
+
+
+@flow
+def judge_flow() -> bool:
+    return _judging.run_sync("go").output.ok
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"outputs": {"ok": False, "reason": "x"}}, ["at output: Field required"]),
+        (
+            {"output": {"ok": "maybe"}},
+            ["at output.ok: Input should be a valid boolean", "at output.reason: Field required"],
+        ),
+    ],
+)
+def test_a_wrong_replay_override_names_the_field_and_the_output_type(
+    memory_runtime: Runtime, override: dict[str, Any], expected: list[str]
+) -> None:
+    client = KitaruClient()
+    source = judge_flow.run()
+    assert source.wait(timeout=30) is True
+    wrong = client.executions.replay(
+        source.exec_id,
+        from_="judge_agent_run_1",
+        overrides={"checkpoint.judge_agent_run_1": override},
+    )
+    with pytest.raises(KitaruUserCodeError) as info:
+        FlowHandle(wrong.exec_id).wait(timeout=30)
+    message = str(info.value)
+    assert all(part in message for part in expected), message
+    assert "the output being a Verdict (as JSON)" in message
