@@ -286,3 +286,42 @@ def test_save_json_and_save_as_store_encoded_values_once(runtime: object) -> Non
     assert artifacts["resp"].load() == {"answer": 42} and artifacts["resp"].kind == "response"
     # the refused calls staged nothing (output / result: the checkpoint's and the flow's)
     assert sorted(artifacts) == ["output", "prompt", "resp", "result"]
+
+
+def test_a_cancel_stops_a_checkpoint_at_its_next_child_event(runtime: object) -> None:
+    """A long adapter checkpoint (an agent run) stops at its next journaled event once a
+    cancel is requested, before that event's side effect, instead of at the checkpoint's end."""
+    import threading
+
+    from kitaru.durable import CANCEL_POLL_SECONDS
+
+    ran: list[str] = []
+    in_tool = threading.Event()
+    release = threading.Event()
+
+    def slow_tool() -> str:
+        ran.append("tool")
+        in_tool.set()
+        assert release.wait(timeout=30)
+        return "tool done"
+
+    @checkpoint
+    def agent_run() -> str:
+        journaled("model.request", lambda: ran.append("model1") or "call the tool")
+        journaled("call_tool", slow_tool)
+        return journaled("model.request", lambda: ran.append("model2") or "final")
+
+    @flow
+    def cancellable() -> str:
+        return agent_run()
+
+    handle = cancellable.run()
+    assert in_tool.wait(timeout=20)
+    KitaruClient().executions.cancel(handle.exec_id)
+    time.sleep(CANCEL_POLL_SECONDS + 0.1)
+    release.set()
+    deadline = time.monotonic() + 20
+    while KitaruClient().executions.get(handle.exec_id).status.value != "cancelled":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert ran == ["model1", "tool"]  # the second model request was never sent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ class FlowContext:
         #: read from the journal once per segment, then kept up to date as events are written.
         self.journal_events: dict[str, dict[str, Any]] | None = None
         self.cancel_requested = threading.Event()
+        #: When child events last asked the journal whether a cancel was requested.
+        self.cancel_polled = time.monotonic()
         self.lease_lost = threading.Event()
         self.max_workers = max_workers
         from kitaru._logstore import active_exporter

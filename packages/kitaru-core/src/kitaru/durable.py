@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -28,7 +29,7 @@ from kitaru._context import CheckpointScope, current_checkpoint, current_flow
 from kitaru._metadata import _checked, stage_artifact
 from kitaru._payloads import _json_payload
 from kitaru._replay import payload_from_json, payload_to_json
-from kitaru._signals import LeaseLost
+from kitaru._signals import Cancelled, LeaseLost
 from kitaru._wait import check_wait_args, flow_wait, replayed_wait
 from kitaru.backend import ArtifactRecord, DocumentRecord, FencingError
 from kitaru.errors import KitaruContextError, KitaruUsageError
@@ -57,6 +58,9 @@ __all__ = [
 
 T = TypeVar("T")
 EVENT_SAVE_TYPE = "event"
+#: A new child event asks the journal for a cancel at most this often (the runner's heartbeat
+#: also notices one, every third of the lease).
+CANCEL_POLL_SECONDS = 1.0
 
 
 def in_flow() -> bool:
@@ -211,6 +215,23 @@ def _recorded(scope: CheckpointScope, name: str) -> tuple[bool, Any]:
     return True, scope.flow.runtime.decode(payload)
 
 
+def _before_event(ctx: Any) -> None:
+    """A child event is about to run (not replayed): stop here, before its side effect, if
+    the execution was cancelled or this runner lost its lease (a long agent run in one
+    checkpoint stops at its next model request or tool call, not at the checkpoint's end)."""
+    if ctx.lease_lost.is_set():
+        raise LeaseLost()
+    if not ctx.cancel_requested.is_set():
+        now = time.monotonic()
+        if now - ctx.cancel_polled < CANCEL_POLL_SECONDS:
+            return
+        ctx.cancel_polled = now
+        if not ctx.runtime.backend.get_execution(ctx.exec_id).cancel_requested:
+            return
+        ctx.cancel_requested.set()
+    raise Cancelled("Cancelled by request.")
+
+
 def _record(
     scope: CheckpointScope, name: str, value: Any, save_as: tuple[str, str] | None = None
 ) -> None:
@@ -291,6 +312,7 @@ def journaled(key: str, fn: Callable[[], T], *, save_as: tuple[str, str] | None 
     found, value = _recorded(scope, name)
     if found:
         return value  # type: ignore[no-any-return]
+    _before_event(scope.flow)
     value = fn()
     _record(scope, name, value, save_as)
     return value
@@ -306,6 +328,7 @@ async def ajournaled(
     found, value = _recorded(scope, name)
     if found:
         return value  # type: ignore[no-any-return]
+    _before_event(scope.flow)
     value = await fn()
     _record(scope, name, value, save_as)
     return value
