@@ -130,7 +130,9 @@ def test_flow_wait_inside_a_user_checkpoint(runtime: object) -> None:
     (pending,) = client.executions.pending_waits(handle.exec_id)
     assert (pending.name, pending.question) == ("approve_tool", "plan for x")
     assert pending.metadata == {"tool_args": {"x": 1}}
-    assert not client.executions.get(handle.exec_id).checkpoints  # suspended: not recorded
+    # Suspended inside: journaled as running (it continues when the flow reruns).
+    (suspended,) = client.executions.get(handle.exec_id).checkpoints
+    assert (suspended.invocation_id, suspended.status.value) == ("user_step", "running")
     client.executions.input(handle.exec_id, wait="approve_tool", value=True)
     assert FlowHandle(handle.exec_id).wait(timeout=30) == "final answer (approved=True)"
     (call,) = client.executions.get(handle.exec_id).checkpoints

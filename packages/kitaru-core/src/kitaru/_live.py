@@ -134,8 +134,11 @@ class RunningCall:
 
     def keep(self) -> None:
         """The attempt stops without a final commit (a signal: suspended at a wait inside,
-        cancelled, ...): if it was journaled as running, the segment remembers that, so a rerun
-        of the flow body continues the same attempt."""
+        cancelled, ...): it is journaled as running now, however short it ran, with the
+        metadata logged so far (so ``executions get`` shows the suspended call, and the
+        artifacts it saved belong to a call), and the segment remembers it, so a rerun of the
+        flow body continues the same attempt."""
+        self.write()
         written = self.close()
         if written is not None:
             self.ctx.remember(written)

@@ -87,7 +87,20 @@ def test_hitl_inside_a_user_checkpoint_across_processes(
             client = KitaruClient()
             waiting = client.executions.get(exec_id)
             assert waiting.status.value == "waiting"
-            assert not waiting.checkpoints  # the suspended checkpoint is not recorded
+            # The suspended checkpoint is journaled as running, with the events its agent
+            # run completed before the wait (its artifacts belong to it).
+            (suspended,) = waiting.checkpoints
+            assert (suspended.invocation_id, suspended.status.value) == (
+                "handle_refund",
+                "running",
+            )
+            events = suspended.metadata["pydantic_ai_events"].values()
+            assert [e["type"] for e in sorted(events, key=lambda e: e["sequence_index"])] == [
+                "llm_call",
+                "tool_call",
+                "llm_call",
+            ]
+            assert {a.producing_call for a in waiting.artifacts} <= {"handle_refund", None}
             (pending,) = client.executions.pending_waits(exec_id)
             assert (pending.name, pending.question) == ("refund_ok", "Refund 40 EUR?")
             assert pending.metadata == {
