@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
 from kitaru.errors import KitaruBackendError, KitaruUsageError
@@ -50,7 +52,25 @@ def translate_errors(
 
 def _describe(url: sa.URL, error: Any) -> str:
     cause = getattr(error, "orig", None) or error
-    detail = " ".join(str(cause).split())
-    if url.password:
-        detail = detail.replace(str(url.password), "***")
+    detail = _mask_userinfo(url, " ".join(str(cause).split()))
     return f"The journal at {mask_url(url)} failed: {type(cause).__name__}: {detail}"
+
+
+def _mask_userinfo(url: sa.URL, text: str) -> str:
+    """``text`` with the journal's password masked where it appears as the password of a
+    URL (``scheme://user:PASSWORD@host``), as given or percent-encoded. Only there: a short
+    password (``p``) also occurs inside ordinary words ("port", "accepting"), which must stay
+    readable."""
+    if not url.password:
+        return text
+    password = str(url.password)
+    forms = sorted({password, quote(password, safe=""), quote_plus(password)}, key=len)
+    spelled = "|".join(re.escape(form) for form in reversed(forms))
+    userinfo = re.compile(rf"(://[^\s/@:]*):(?:{spelled})@")
+    text = userinfo.sub(r"\1:***@", text)
+    # A driver may also echo its key=value connection string; and a password long enough
+    # not to be an ordinary word is masked wherever it stands as a token of its own.
+    text = re.sub(rf"(password\s*=\s*['\"]?)(?:{spelled})", r"\1***", text)
+    if len(password) >= 6:
+        text = re.sub(rf"(?<![\w%])(?:{spelled})(?![\w%])", "***", text)
+    return text

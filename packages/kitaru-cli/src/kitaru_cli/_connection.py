@@ -93,6 +93,11 @@ def login_command(
             raise usage_error("Give a journal URL such as sqlite:///path/kitaru.db.")
         import kitaru
 
+        from kitaru_cli._reading import refuse_missing_journal_folder
+
+        # As for KITARU_STORE_URL: a folder that does not exist is almost always a typo, and
+        # connecting would create it with an empty journal in it (and save the URL).
+        refuse_missing_journal_folder(url.strip(), source="given to kitaru login")
         kitaru.connect(url.strip())
         if out.json:
             out.emit_item(

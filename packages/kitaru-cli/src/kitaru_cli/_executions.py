@@ -41,11 +41,11 @@ def _group(ctx: typer.Context) -> None:
 def get_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
     """Show one execution: status, wait, failure and checkpoints."""
     with session("executions.get", output) as out:
-        execution = _reading.get_execution(exec_id)
+        execution, pending = _reading.get_execution(exec_id)
         if out.json:
-            out.emit_item(_shapes.full(execution))
+            out.emit_item(_shapes.full(execution, pending=pending))
         else:
-            out.snapshot("Execution", _shapes.rows(execution))
+            out.snapshot("Execution", _shapes.rows(execution, pending=pending))
 
 
 def list_command(

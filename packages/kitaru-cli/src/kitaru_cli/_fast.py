@@ -133,4 +133,5 @@ def _list(*, status: str | None, flow: str | None, limit: int | None) -> dict[st
 def _get(exec_id: str) -> dict[str, Any]:
     from kitaru_cli import _reading, _shapes
 
-    return {"item": _shapes.full(_reading.get_execution(exec_id))}
+    execution, pending = _reading.get_execution(exec_id)
+    return {"item": _shapes.full(execution, pending=pending)}

@@ -253,11 +253,11 @@ def _review(out: Session, exec_id: str | None) -> int:
 
 def _show(out: Session, client: KitaruClient, exec_id: str, pending: PendingWait) -> None:
     execution = client.executions.get(exec_id)
+    # In full (nothing shortened): the reviewer approves exactly what is shown, e.g. which
+    # call of an agent's tool, with which arguments.
+    asked = _shapes.wait_rows(pending, prefix="", width=None)
     rows = [("Execution", exec_id), ("Flow", execution.flow_name), ("Wait", pending.name)]
-    if pending.question:
-        rows.append(("Question", pending.question))
-    if pending.schema is not None:
-        rows.append(("Schema", json.dumps(pending.schema, sort_keys=True)))
+    rows += [(label.capitalize(), value) for label, value in asked[1:]]
     out.snapshot("Pending wait", rows)
 
 

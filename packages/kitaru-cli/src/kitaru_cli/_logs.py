@@ -11,7 +11,7 @@ import typer
 
 from kitaru_cli._common import ExecIdArgument, open_client, resolve_id
 from kitaru_cli._output import OutputOption, Session, long_running, session, usage_error
-from kitaru_cli._shapes import to_jsonable, when
+from kitaru_cli._shapes import answer_command, to_jsonable, when
 
 if TYPE_CHECKING:
     from kitaru import KitaruClient
@@ -283,13 +283,18 @@ def _follow(
             wait = execution.pending_wait
             if status == "waiting" and wait is not None and wait.wait_id not in announced:
                 announced.add(wait.wait_id)
+                # How to answer it, as `run --wait` says (`--wait NAME` among several).
+                only = len(client.executions.pending_waits(exec_id)) <= 1
+                answer = answer_command(exec_id, wait.name, only=only)
                 if out.json:
                     item = {"exec_id": exec_id, "wait": wait.name, "wait_id": wait.wait_id}
                     if wait.question:
                         item["question"] = wait.question
+                    item["input_command"] = answer
                     out.emit_event("waiting", item)
                 else:
                     out.line(f"[Execution is waiting for input on: {wait.name}]")
+                    out.line(f"To answer it, run: {answer}")
             if execution.status.is_finished:
                 _sleep(min(interval, 0.5))  # lines flushed as the segment ended
                 catch_up()

@@ -21,6 +21,7 @@ from kitaru_cli._render import (
     dump_json,
     error_document,
     message_of,
+    quiet_closed_stdout,
     stdin_is_tty,
     stdout_is_tty,
     usage_error,
@@ -162,13 +163,21 @@ class Session:
 
     # -- errors ----------------------------------------------------------------------------
 
-    def fail(self, exc: BaseException, *, extra: Mapping[str, Any] | None = None) -> NoReturn:
-        """Report ``exc`` on stderr and exit 1."""
+    def fail(
+        self,
+        exc: BaseException,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        message: str | None = None,
+    ) -> NoReturn:
+        """Report ``exc`` on stderr (``message`` instead of its own, if given) and exit 1."""
         if self.json:
             document = error_document(self.command, exc, extra=extra)
+            if message is not None:
+                document["error"]["message"] = message
             typer.echo(dump_json(document, pretty=False), err=True)
         else:
-            typer.echo(f"Error: {message_of(exc)}", err=True)
+            typer.echo(f"Error: {message if message is not None else message_of(exc)}", err=True)
         raise typer.Exit(code=1)
 
 
@@ -203,8 +212,13 @@ def session(command: str, output: str) -> Iterator[Session]:
             raise usage_error("`--output` must be either `text` or `json`.")
         current = Session(command, fmt)
         yield current
-    except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
-        raise  # a reader that went away (`| head`) is not an error: `main` ends quietly
+    except BrokenPipeError:
+        # A reader that went away (`| head`) is not an error: end quietly, with success (left
+        # to Typer, it would exit 1).
+        quiet_closed_stdout()
+        raise typer.Exit(code=0) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
     except Exception as exc:
         from typer.exceptions import TyperException
 

@@ -14,7 +14,7 @@ from kitaru_cli._render import usage_error
 
 if TYPE_CHECKING:
     from kitaru import KitaruClient
-    from kitaru.client import Execution
+    from kitaru.client import Execution, PendingWait
     from kitaru.runtime import Runtime
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "list_executions",
     "open_client",
     "parse_status",
+    "refuse_missing_journal_folder",
     "resolve_id",
 ]
 
@@ -60,17 +61,24 @@ def check_journal_folder() -> None:
     """
     import os
 
-    from kitaru.runtime import missing_journal_folder, store_url
+    from kitaru.runtime import store_url
 
-    url = store_url()
-    folder = missing_journal_folder(url)
-    if folder is None:
-        return
     source = (
         "KITARU_STORE_URL" if os.environ.get("KITARU_STORE_URL", "").strip() else "kitaru login"
     )
+    refuse_missing_journal_folder(store_url(), source=f"from {source}")
+
+
+def refuse_missing_journal_folder(url: str, *, source: str) -> None:
+    """The usage error of :func:`check_journal_folder` for the journal ``url`` (``source``
+    says where the URL came from), when its SQLite folder does not exist; else nothing."""
+    from kitaru.runtime import missing_journal_folder
+
+    folder = missing_journal_folder(url)
+    if folder is None:
+        return
     raise usage_error(
-        f"The journal folder '{folder}' does not exist (journal {url}, from {source}). Check "
+        f"The journal folder '{folder}' does not exist (journal {url}, {source}). Check "
         f"the path for a typo, or create the folder first (mkdir -p '{folder}') if a new "
         "journal should go there."
     )
@@ -145,7 +153,12 @@ def list_executions(
     return client.executions.list(flow=flow, status=wanted, limit=limit)
 
 
-def get_execution(exec_id: str) -> Execution:
-    """``executions get``: one execution in full, by id or unique prefix."""
+def get_execution(exec_id: str) -> tuple[Execution, list[PendingWait]]:
+    """``executions get``: one execution in full, by id or unique prefix, and all its pending
+    waits with their schema and metadata (``Execution.pending_wait`` is only the first;
+    asked for only when there is one)."""
     client = open_client(read_only=True)
-    return client.executions.get(resolve_id(client, exec_id))
+    execution = client.executions.get(resolve_id(client, exec_id))
+    if execution.pending_wait is None:
+        return execution, []
+    return execution, client.executions.pending_waits(execution.exec_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "dump_json",
     "error_document",
     "message_of",
+    "quiet_closed_stdout",
     "stdin_is_tty",
     "stdout_is_tty",
     "usage_error",
@@ -38,6 +40,16 @@ def stdin_is_tty() -> bool:
         return sys.stdin.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def quiet_closed_stdout() -> None:
+    """After a write found stdout closed by its reader (``kitaru ... | head``): point it at
+    the null device, so the flushes still to come (ours, the interpreter's at exit) neither
+    fail nor print ``Exception ignored ... BrokenPipeError``."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no real file (tests)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def usage_error(message: str) -> Exception:

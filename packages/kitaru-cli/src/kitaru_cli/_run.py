@@ -4,10 +4,9 @@ optionally follow it to its end (``--wait``)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -59,7 +58,10 @@ def run_command(
         from kitaru.targets import coerce_flow_inputs, load_flow_target
 
         with contextlib.redirect_stdout(sys.stderr):  # keep stdout for our own output
-            flow = load_flow_target(target)
+            try:
+                flow = load_flow_target(target)
+            except Exception as exc:
+                _import_failed(out, exc)
         flow_args = coerce_flow_inputs(flow, flow_args)
         if stack is not None:
             flow_args = {**flow_args, "stack": stack.strip()}  # an execution option of .run()
@@ -88,6 +90,27 @@ def run_command(
             ],
         )
         out.note(f"Follow it with: kitaru executions logs {handle.exec_id} --follow")
+
+
+def _import_failed(out: Session, exc: Exception) -> NoReturn:
+    """Report an error raised by the flow's module as it was imported (`raise` at module
+    level, a failed import in it, a syntax error) with its type and where in the module it
+    was raised; other errors (a target that names nothing, ...) propagate as they are."""
+    from kitaru_cli._frames import Frame, raised_at
+
+    where = raised_at(exc)
+    text = str(exc).strip()
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        where = Frame(file=exc.filename, line=exc.lineno, function="<module>")
+        text = exc.msg
+    if where is None:
+        raise exc
+    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    out.fail(
+        exc,
+        message=f"{message} (at {where}; raised while importing the flow's module)",
+        extra={"file": where.file, "line": where.line, "function": where.function},
+    )
 
 
 def _follow(out: Session, client: KitaruClient, handle: FlowHandle, target: str) -> int:
@@ -142,7 +165,7 @@ def _follow(out: Session, client: KitaruClient, handle: FlowHandle, target: str)
         )
     else:
         out.line(f"Execution {exec_id} completed.")
-        out.line(f"Result: {_render(result)}")
+        out.line(f"Result: {_shapes.result_text(result)}")
     return 0
 
 
@@ -151,20 +174,11 @@ def _progress(client: KitaruClient, exec_id: str, status: str) -> str:
         waits = client.executions.pending_waits(exec_id)
         if waits:
             names = ", ".join(w.name for w in waits)
-            return (
-                f"Execution {exec_id} is waiting for input on: {names} (answer with "
-                f"`kitaru executions input {exec_id} --value JSON`)"
+            commands = " or ".join(
+                f"`{_shapes.answer_command(exec_id, w.name, only=len(waits) == 1)}`" for w in waits
             )
+            return f"Execution {exec_id} is waiting for input on: {names} (answer with {commands})"
     return f"Execution {exec_id}: {status}"
-
-
-def _render(value: Any) -> str:
-    from kitaru.client import to_jsonable
-
-    try:
-        return json.dumps(to_jsonable(value), ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 def _stderr_is_tty() -> bool:

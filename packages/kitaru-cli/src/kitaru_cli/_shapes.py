@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kitaru.client import Execution
+    from kitaru.client import Execution, PendingWait
 
 MAX_CHECKPOINT_ROWS = 4
 _CACHED_NOTE = "outputs reused without running: their prints and logs are in those executions"
@@ -63,19 +63,32 @@ def summary(execution: Execution) -> dict[str, Any]:
     return out
 
 
-def full(execution: Execution) -> dict[str, Any]:
+def full(execution: Execution, *, pending: Sequence[PendingWait] = ()) -> dict[str, Any]:
     """Full execution: the summary plus spec, replay source, checkpoints, artifacts, waits
-    (a resolved one with its stored ``value``, ``null`` included) and, once the flow
-    returned, its ``result`` as ``run --wait -o json`` gives it (JSON data; what JSON cannot
-    hold written as text by the JSON writer), or ``result_error`` when it cannot be loaded."""
+    (a resolved one with its stored ``value``, ``null`` included; a pending one with its
+    ``schema`` and ``metadata``, from ``pending``, else for the first pending wait from
+    ``pending_wait``) and, once the flow returned, its ``result`` as ``run --wait -o json``
+    gives it (JSON data; what JSON cannot hold written as text by the JSON writer), or
+    ``result_error`` when it cannot be loaded."""
     out = summary(execution)
     for key, value in to_jsonable(execution).items():
         out.setdefault(key, value)
+    details = {w.wait_id: w for w in _pending_waits(execution, pending)}
     for wait, shown in zip(execution.waits, out.get("waits", ()), strict=False):
         if wait.status == "resolved":
             shown["value"] = to_jsonable(wait.value)
+        elif wait.wait_id in details:
+            asked = details[wait.wait_id]
+            shown["schema"] = to_jsonable(asked.schema)
+            shown["metadata"] = to_jsonable(dict(asked.metadata))
     out.update(_result_fields(execution))
     return out
+
+
+def _pending_waits(execution: Execution, pending: Sequence[PendingWait]) -> list[PendingWait]:
+    if pending:
+        return list(pending)
+    return [execution.pending_wait] if execution.pending_wait is not None else []
 
 
 def _flow_output(execution: Execution) -> Any:
@@ -118,8 +131,8 @@ def status_text(execution: Execution) -> str:
     return str(getattr(execution.status, "value", execution.status))
 
 
-def rows(execution: Execution) -> list[tuple[str, str]]:
-    """The ``executions get`` rows."""
+def rows(execution: Execution, *, pending: Sequence[PendingWait] = ()) -> list[tuple[str, str]]:
+    """The ``executions get`` rows (every wait of ``pending``, else the first pending wait)."""
     out = [
         ("Execution ID", execution.exec_id),
         ("Flow", execution.flow_name),
@@ -130,13 +143,8 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
     ]
     if execution.original_exec_id:
         out.append(("Replay of", execution.original_exec_id))
-    wait = execution.pending_wait
-    if wait is not None:
-        out.append(("Pending wait", wait.name))
-        if wait.question:
-            out.append(("Wait question", wait.question))
-        if wait.metadata:  # what asks (an agent's tool call: its name and arguments, ...)
-            out.append(("Wait metadata", _json_text(wait.metadata)))
+    for wait in _pending_waits(execution, pending):
+        out.extend(wait_rows(wait, prefix="Wait "))
     for done in execution.waits:
         if done.status == "resolved":
             out.append(("Resolved wait", f"{done.name} = {_json_text(done.value)}"))
@@ -144,6 +152,7 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
             out.append(("Aborted wait", done.name))
     if execution.failure is not None:
         out.append(("Failure", execution.failure.message))
+        out.extend(failure_rows(execution))
     elif execution.status_reason:
         out.append(("Reason", execution.status_reason))
     active = [c for c in execution.checkpoints if c.status.value == "running"]
@@ -163,23 +172,75 @@ def rows(execution: Execution) -> list[tuple[str, str]]:
     return out
 
 
+def wait_rows(wait: PendingWait, *, prefix: str, width: int | None = 200) -> list[tuple[str, str]]:
+    """What a pending wait asks: its name, question, schema, the tool call that asks (an
+    agent's hitl tool: its name and arguments) and all its metadata. Two waits of one tool
+    share name and question: the arguments tell which call is being approved."""
+    shown = [("Pending wait", wait.name)]
+    if wait.question:
+        shown.append((f"{prefix}question", wait.question))
+    if wait.schema is not None:
+        shown.append((f"{prefix}schema", _json_text(wait.schema, width)))
+    metadata = dict(wait.metadata)
+    tool = metadata.get("tool_name")
+    if isinstance(tool, str) and tool:
+        arguments = _json_text(metadata.get("tool_args"), width)
+        shown.append((f"{prefix}tool call", f"{tool} with arguments {arguments}"))
+    if metadata:
+        shown.append((f"{prefix}metadata", _json_text(metadata, width)))
+    return shown
+
+
+def failure_rows(execution: Execution) -> list[tuple[str, str]]:
+    """Where a failed execution failed (the innermost frame of the user's code in the
+    recorded traceback) and where the whole traceback is; none without a traceback."""
+    from kitaru_cli._frames import user_frame
+
+    trace = execution.failure.traceback if execution.failure is not None else None
+    if not trace:
+        return []
+    rows = []
+    frame = user_frame(trace)
+    if frame is not None:
+        rows.append(("Failed at", str(frame)))
+    hint = f"kitaru executions get {execution.exec_id} -o json (failure.traceback)"
+    rows.append(("Traceback", hint))
+    return rows
+
+
 def result_line(execution: Execution, width: int = 200) -> str | None:
     """A one-line preview of a completed execution's return value (None if it has none)."""
     output = _flow_output(execution)
     if output is None:
         return None
     try:
-        text = repr(output.load())
+        value = output.load()
     except Exception as exc:  # e.g. a pickled type not importable here
         return f"<not loadable here: {type(exc).__name__}: {exc}>"
-    text = " ".join(text.split())
+    text = " ".join(result_text(value).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _json_text(value: Any, width: int = 200) -> str:
-    """A stored (JSON) value as JSON text, on one line, shortened."""
+def answer_command(exec_id: str, wait: str, *, only: bool = True) -> str:
+    """The command that answers the pending wait ``wait`` (``only``: the execution's only
+    pending one, which ``executions input`` then picks by itself)."""
+    choose = "" if only else f" --wait {wait}"
+    return f"kitaru executions input {exec_id}{choose} --value JSON"
+
+
+def result_text(value: Any) -> str:
+    """A flow's return value as ``run --wait`` and ``executions get`` print it: JSON, as
+    ``-o json`` gives it (what JSON cannot hold written as text by the JSON writer)."""
+    try:
+        return json.dumps(to_jsonable(value), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _json_text(value: Any, width: int | None = 200) -> str:
+    """A stored (JSON) value as JSON text, on one line, shortened to ``width`` (if given)."""
     text = json.dumps(value, ensure_ascii=False, default=repr)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 def checkpoint_line(execution: Execution) -> str:

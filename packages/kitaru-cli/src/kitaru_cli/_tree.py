@@ -3,10 +3,15 @@ commands (plugin commands are added by :func:`kitaru_cli.app.main`)."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+from kitaru_cli._render import dump_json
 
 __all__ = ["build_app"]
 
@@ -58,7 +63,29 @@ def _quiet_flags(command: Any, ctx: Any) -> None:
 
 
 class KitaruGroup(TyperGroup):
-    """The command groups of ``kitaru``: Typer's, with flags shown without a metavar."""
+    """The command groups of ``kitaru``: Typer's, with flags shown without a metavar, and
+    usage errors as JSON when the command line asks for JSON output."""
+
+    def main(  # type: ignore[override]  # Typer's keywords, passed on as they are
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not (standalone_mode and wants_json(argv)):
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(argv, prog_name, complete_var, False, **extra)
+        except TyperException as exc:  # click's errors (Typer vendors click)
+            sys.exit(_json_usage_error(exc))
+        except typer.Abort:
+            error = {"message": "Aborted.", "type": "Abort"}
+            typer.echo(dump_json({"command": "kitaru", "error": error}, pretty=False), err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def get_params(self, ctx: Any) -> list[Any]:
         _quiet_flags(self, ctx)
@@ -69,6 +96,38 @@ class KitaruGroup(TyperGroup):
         if command is not None:
             _quiet_flags(command, ctx)
         return command
+
+
+def wants_json(args: Sequence[str]) -> bool:
+    """Whether the command line asks for JSON output (``-o json``, ``--output json``,
+    ``--output=json``, ``-ojson``; options end at ``--``)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return False
+        value: str | None = None
+        if arg in ("-o", "--output"):
+            value = args[index + 1] if index + 1 < len(args) else None
+        elif arg.startswith("--output="):
+            value = arg.removeprefix("--output=")
+        elif arg.startswith("-o") and not arg.startswith("--"):
+            value = arg[2:]
+        if value is not None and value.strip().lower() == "json":
+            return True
+    return False
+
+
+def _json_usage_error(exc: TyperException) -> int:
+    """Report a usage error (a missing argument, an unknown option, a bad value) as the JSON
+    error envelope on stderr, as every other error is in JSON mode (SPEC §4), instead of
+    Typer's text panel; the exit code: click's (2 for usage errors)."""
+    error: dict[str, Any] = {"message": exc.format_message(), "type": type(exc).__name__}
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        error["usage"] = context.get_usage()
+    # `executions.get` for `kitaru executions get`, as the JSON envelopes name commands.
+    command = ".".join(str(getattr(context, "command_path", "")).split()[1:]) or "kitaru"
+    typer.echo(dump_json({"command": command, "error": error}, pretty=False), err=True)
+    return int(getattr(exc, "exit_code", 1))
 
 
 def build_app() -> typer.Typer:

@@ -122,10 +122,12 @@ def _main(args: list[str]) -> int:
     try:
         return _run(args)
     except BrokenPipeError:
-        # The reader went away (`kitaru executions list | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        # The reader went away (`kitaru executions list | head`): stop quietly, with success,
+        # as a reader that stops early is no failure of ours (ripgrep and fd do the same).
+        from kitaru_cli._render import quiet_closed_stdout
+
+        quiet_closed_stdout()
+        return 0
 
 
 def _run(args: list[str]) -> int:
@@ -147,6 +149,6 @@ def _run(args: list[str]) -> int:
     try:
         cli(args=args, prog_name="kitaru")
     except SystemExit as exc:
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
+        status = exc.code
+        return status if isinstance(status, int) else (0 if status is None else 1)
     return 0

@@ -331,10 +331,12 @@ def test_console_script_exit(kitaru_exe) -> None:
     for command, first in (
         ("-o json | head -c 20", '{"command":"executio'),
         ("| head -n 1", "ID "),
+        ("-ojson | head -c 20", '{"command":"executio'),  # JSON through Typer, no fast path
     ):
+        # `pipefail`: the pipeline fails if kitaru does. A reader that stops early is no
+        # failure: kitaru ends quietly with exit code 0 (Typer alone would exit 1).
         head = subprocess.run(
-            f"'{kitaru}' executions list {command}",
-            shell=True,
+            ["bash", "-c", f"set -o pipefail; '{kitaru}' executions list {command}"],
             env=env,
             capture_output=True,
             text=True,
@@ -342,3 +344,4 @@ def test_console_script_exit(kitaru_exe) -> None:
         )
         assert head.stdout.startswith(first)
         assert head.stderr == "", head.stderr
+        assert head.returncode == 0, command

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from kitaru import KitaruClient
 from kitaru.backend import ExecutionRecord, ExecutionState, SourceRef, WaitRecord
@@ -24,8 +25,15 @@ def settle(exec_id: str, *statuses: str, timeout: float = 10.0) -> str:
         time.sleep(0.01)
 
 
-def waiting_with_waits(runtime: Runtime, names: list[str], exec_id: str | None = None) -> str:
-    """An execution suspended with the given pending waits, made through the backend."""
+def waiting_with_waits(
+    runtime: Runtime,
+    names: list[str],
+    exec_id: str | None = None,
+    *,
+    details: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """An execution suspended with the given pending waits, made through the backend
+    (``details``: more ``WaitRecord`` fields per wait name: question, schema, metadata)."""
     backend = runtime.backend
     exec_id = exec_id or str(uuid.uuid4())
     backend.create_execution(
@@ -44,7 +52,11 @@ def waiting_with_waits(runtime: Runtime, names: list[str], exec_id: str | None =
             exec_id,
             record.epoch,
             WaitRecord(
-                exec_id=exec_id, wait_id=str(uuid.uuid4()), name=name, created_at=datetime.now(UTC)
+                exec_id=exec_id,
+                wait_id=str(uuid.uuid4()),
+                name=name,
+                created_at=datetime.now(UTC),
+                **(details or {}).get(name, {}),
             ),
         )
     backend.suspend(exec_id, record.epoch)

@@ -109,3 +109,9 @@ def tool_asks_flow() -> str:
             timeout=0,
         )
     )
+
+
+@kitaru.flow
+def json_text_flow() -> dict[str, str]:
+    """A result whose value is itself JSON text (shown as JSON, not as a Python repr)."""
+    return {"a": '{"mult":0}'}

@@ -158,6 +158,7 @@ def test_get_text_rows(cli, waiting: str) -> None:
         "Stack",
         "Pending wait",
         "Wait question",
+        "Wait schema",
         "Checkpoints",
     ]
     assert "  Status: waiting" in lines

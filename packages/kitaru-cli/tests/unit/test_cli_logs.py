@@ -190,6 +190,9 @@ def test_follow_through_a_wait(cli, memory_runtime) -> None:
     waiting = [e for e in events if e["event"] == "waiting"]
     assert len(waiting) == 1  # announced once, though polled many times
     assert waiting[0]["item"]["wait"] == "approval"
+    assert waiting[0]["item"]["input_command"] == (
+        f"kitaru executions input {exec_id} --value JSON"
+    )
     assert events[-1] == {
         "command": "executions.logs",
         "event": "terminal",
@@ -212,6 +215,7 @@ def test_follow_interrupted(cli, memory_runtime, monkeypatch: pytest.MonkeyPatch
     assert text.exit_code == 1
     assert text.stdout.splitlines() == [
         "[Execution is waiting for input on: approval]",
+        f"To answer it, run: kitaru executions input {exec_id} --value JSON",  # as run --wait
         "[Log follow interrupted]",
     ]
     data = cli("executions", "logs", exec_id, "-f", "-o", "json")

@@ -148,6 +148,24 @@ def test_status_with_an_existing_journal(cli, isolated_config: Path, tmp_path: P
     )
 
 
+def test_login_refuses_a_journal_in_a_missing_folder(
+    cli, isolated_config: Path, tmp_path: Path
+) -> None:
+    """A typo'd folder is refused as KITARU_STORE_URL is: nothing is created or saved."""
+    folder = tmp_path / "nope3"
+    url = f"sqlite:///{folder}/k.db"
+    refused = cli("login", url)
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert refused.stderr.startswith(
+        f"Error: The journal folder '{folder}' does not exist (journal {url}, given to kitaru "
+        "login). Check the path for a typo"
+    )
+    assert cli("login", url, "-o", "json").error()["type"] == "KitaruUsageError"
+    assert not folder.exists()
+    config = isolated_config / "kitaru.json"
+    assert not config.exists() or "connection" not in json.loads(config.read_text())
+
+
 def test_init(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "proj"
     project.mkdir()
