@@ -55,5 +55,10 @@ def test_answers_reach_the_calls_that_asked(memory_runtime: Runtime) -> None:
     # The body runs again, and now B reaches its wait first.
     assert FlowHandle(handle.exec_id).wait(timeout=30) == ["A got True", "B got False"]
     assert len(SEGMENTS) == 2
-    names = sorted(w.name for w in client.executions.get(handle.exec_id).waits)
-    assert names == ["ask", "ask_2"]  # no wait was created twice under a new name
+    waits = client.executions.get(handle.exec_id).waits
+    # No wait was created twice under a new name; answered waits keep what they asked.
+    assert {w.name: (w.metadata["who"], w.value) for w in waits} == {
+        "ask": ("A", True),
+        "ask_2": ("B", False),
+    }
+    assert all(w.schema == {"type": "boolean"} for w in waits)

@@ -184,3 +184,16 @@ def test_utc_datetimes_are_written_as_sqlalchemys_sqlite_datetime_text(
     assert fast(value) == expected
     with pytest.raises(ValueError, match="timezone-aware"):
         fast(datetime(2031, 1, 1))
+
+
+def test_journal_errors_mask_the_password_only_as_a_password() -> None:
+    from kitaru_backend_sql._errors import _mask_userinfo
+
+    short = sa.make_url("postgresql://bob:p@127.0.0.1:1/db")
+    text = "server at 127.0.0.1 port 1 failed: accepting postgresql://bob:p@127.0.0.1 password=p"
+    assert _mask_userinfo(short, text) == (
+        "server at 127.0.0.1 port 1 failed: accepting postgresql://bob:***@127.0.0.1 password=***"
+    )
+    long = sa.make_url("postgresql://bob:s3cr3t!x@h/db")
+    text = "got s3cr3t!x, password='s3cr3t!x', postgresql://bob:s3cr3t%21x@h"
+    assert _mask_userinfo(long, text) == "got ***, password='***', postgresql://bob:***@h"

@@ -65,22 +65,16 @@ def summary(execution: Execution) -> dict[str, Any]:
 
 def full(execution: Execution, *, pending: Sequence[PendingWait] = ()) -> dict[str, Any]:
     """Full execution: the summary plus spec, replay source, checkpoints, artifacts, waits
-    (a resolved one with its stored ``value``, ``null`` included; a pending one with its
-    ``schema`` and ``metadata``, from ``pending``, else for the first pending wait from
-    ``pending_wait``) and, once the flow returned, its ``result`` as ``run --wait -o json``
+    (each with its ``schema`` and ``metadata``; a resolved one with its stored ``value``,
+    ``null`` included) and, once the flow returned, its ``result`` as ``run --wait -o json``
     gives it (JSON data; what JSON cannot hold written as text by the JSON writer), or
-    ``result_error`` when it cannot be loaded."""
+    ``result_error`` when it cannot be loaded. (``pending`` is for the text rows.)"""
     out = summary(execution)
     for key, value in to_jsonable(execution).items():
         out.setdefault(key, value)
-    details = {w.wait_id: w for w in _pending_waits(execution, pending)}
     for wait, shown in zip(execution.waits, out.get("waits", ()), strict=False):
         if wait.status == "resolved":
             shown["value"] = to_jsonable(wait.value)
-        elif wait.wait_id in details:
-            asked = details[wait.wait_id]
-            shown["schema"] = to_jsonable(asked.schema)
-            shown["metadata"] = to_jsonable(dict(asked.metadata))
     out.update(_result_fields(execution))
     return out
 

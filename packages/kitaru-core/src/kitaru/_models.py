@@ -39,7 +39,9 @@ class PendingWait:
 class WaitInfo:
     """A wait of an execution, answered or not: ``status`` is ``pending``, ``resolved`` or
     ``aborted``; ``value`` is the value stored on resolution (after conversion to the wait's
-    schema, as JSON data), ``None`` otherwise."""
+    schema, as JSON data), ``None`` otherwise; ``schema`` the JSON schema of the answer (if
+    any) and ``metadata`` what the asker attached (an agent's tool call: its name and
+    arguments)."""
 
     wait_id: str
     name: str
@@ -48,6 +50,8 @@ class WaitInfo:
     value: Any = None
     created_at: datetime | None = None
     resolved_at: datetime | None = None
+    schema: Mapping[str, Any] | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -673,6 +673,8 @@ def _wait_info(w: WaitRecord) -> WaitInfo:
         value=w.value if resolved else None,
         created_at=w.created_at,
         resolved_at=w.resolved_at,
+        schema=w.schema,
+        metadata=dict(w.metadata),
     )
 
 
