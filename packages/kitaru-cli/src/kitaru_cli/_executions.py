@@ -120,14 +120,14 @@ def _run_state(client: KitaruClient, exec_id: str) -> str:
 
 
 def cancel_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
-    """Cancel an execution: at once if nothing runs it, else at its next checkpoint boundary
-    or wait."""
+    """Cancel an execution: at once if nothing runs it, else at its next checkpoint boundary,
+    journaled step (an agent's model request or tool call) or wait."""
     with session("executions.cancel", output) as out:
         client = open_client()
         execution = client.executions.cancel(resolve_id(client, exec_id))
         status = _shapes.status_text(execution)
-        # A runner that drives the execution stops at its next checkpoint boundary or in
-        # wait() (SPEC decision 15): until then the cancel is only requested.
+        # A runner that drives the execution stops at its next checkpoint boundary, journaled
+        # child event or in wait() (SPEC decision 15): until then the cancel is only requested.
         done = status == "cancelled"
         if out.json:
             out.emit_item(_shapes.full(execution), cancel="cancelled" if done else "requested")
@@ -136,7 +136,10 @@ def cancel_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> No
             out.line(f"Cancelled execution: {execution.exec_id}")
         else:
             out.line(f"Cancel requested for execution: {execution.exec_id}")
-            out.line("It stops at its next checkpoint boundary or wait.")
+            out.line(
+                "It stops at its next checkpoint boundary, agent step (model request or tool "
+                "call) or wait."
+            )
         out.line(f"Status: {status}")
 
 

@@ -565,7 +565,8 @@ def test_cancel_of_a_running_execution_is_a_request(cli, memory_runtime) -> None
         assert text.exit_code == 0, text.stderr
         assert text.stdout.splitlines() == [
             f"Cancel requested for execution: {exec_id}",
-            "It stops at its next checkpoint boundary or wait.",
+            "It stops at its next checkpoint boundary, agent step (model request or tool "
+            "call) or wait.",
             "Status: running",
         ]
         doc = cli("executions", "cancel", exec_id, "-o", "json").json()

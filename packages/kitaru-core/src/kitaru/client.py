@@ -524,7 +524,8 @@ class _Executions:
 
         A ``pending`` or ``waiting`` execution that no runner drives is cancelled at once
         (the returned status is ``cancelled``). A running one only gets the cancel
-        *requested*: its runner stops it at the next checkpoint boundary or in ``wait()``, so
+        *requested*: its runner stops it at the next checkpoint boundary, journaled child event
+        (an agent's model request or tool call, within a second) or in ``wait()``, so
         the returned status is still ``running`` (or ``waiting``) until then; poll
         ``get()`` or ``FlowHandle.wait()`` to see it end as ``cancelled``.
         """
