@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -72,7 +72,19 @@ def list_command(
         )
 
 
-def _action(out: Session, verb: str, execution: Execution) -> None:
+FollowOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait",
+        help="Then follow the execution to its end, as `kitaru run --wait` does; exit 0 only "
+        "if it completed.",
+    ),
+]
+
+
+def _action(out: Session, verb: str, execution: Execution, *, wait: bool = False) -> None:
+    if wait:
+        _follow_to_end(out, execution, verb=verb)
     if out.json:
         out.emit_item(_shapes.full(execution))
         return
@@ -80,14 +92,37 @@ def _action(out: Session, verb: str, execution: Execution) -> None:
     out.line(f"Status: {_shapes.status_text(execution)}")
 
 
-def retry_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
+def _follow_to_end(out: Session, execution: Execution, *, verb: str) -> NoReturn:
+    """``--wait``: say what was done (text), then follow the execution like ``run --wait``."""
+    from kitaru import FlowHandle
+
+    from kitaru_cli._run import follow
+
+    if not out.json:
+        out.line(f"{verb} execution: {execution.exec_id}")
+    code = follow(
+        out,
+        open_client(),
+        FlowHandle(execution.exec_id),
+        execution.flow_name,
+        announce=False,
+    )
+    raise typer.Exit(code=code)
+
+
+def retry_command(
+    exec_id: ExecIdArgument, wait: FollowOption = False, output: OutputOption = "text"
+) -> None:
     """Continue a failed execution (same id), reusing its completed checkpoints."""
     with session("executions.retry", output) as out:
         client = open_client()
-        _action(out, "Retried", client.executions.retry(resolve_id(client, exec_id)))
+        execution = client.executions.retry(resolve_id(client, exec_id))
+        _action(out, "Retried", execution, wait=wait)
 
 
-def resume_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> None:
+def resume_command(
+    exec_id: ExecIdArgument, wait: FollowOption = False, output: OutputOption = "text"
+) -> None:
     """Continue a waiting execution whose waits are all resolved (same id)."""
     with session("executions.resume", output) as out:
         client = open_client()
@@ -103,6 +138,8 @@ def resume_command(exec_id: ExecIdArgument, output: OutputOption = "text") -> No
             outcome, note = "already_completed", "has already completed: nothing was resumed."
         else:
             outcome, note = "resumed", None
+        if wait and before != "completed":
+            _follow_to_end(out, execution, verb="Resumed" if note is None else "Following")
         if out.json:
             out.emit_item(_shapes.full(execution), resume=outcome)
         elif note is None:
@@ -164,6 +201,7 @@ def replay_command(
             help="Checkpoint outputs to inject, as a JSON object: '{\"checkpoint.NAME\": 1}'.",
         ),
     ] = None,
+    wait: FollowOption = False,
     output: OutputOption = "text",
 ) -> None:
     """Start a new execution from an earlier one, re-running from a checkpoint."""
@@ -187,6 +225,10 @@ def replay_command(
             execution = client.executions.replay(
                 source_id, from_=from_.strip(), overrides=override_map, **flow_inputs
             )
+        if wait:
+            if not out.json:
+                out.line(f"Replayed execution: {source_id}")
+            _follow_to_end(out, execution, verb="New")
         if out.json:
             out.emit_item(_shapes.full(execution))
             return

@@ -68,7 +68,7 @@ def run_command(
         client = open_client()  # before submitting: refuses a journal in a missing folder
         handle = flow.run_detached(**flow_args)
         if wait:
-            raise typer.Exit(code=_follow(out, client, handle, target))
+            raise typer.Exit(code=follow(out, client, handle, target))
         execution = client.executions.get(handle.exec_id)
         if out.json:
             out.emit_item(
@@ -113,11 +113,19 @@ def _import_failed(out: Session, exc: Exception) -> NoReturn:
     )
 
 
-def _follow(out: Session, client: KitaruClient, handle: FlowHandle, target: str) -> int:
-    """Poll until the execution ends; print its result (exit 0) or fail (exit 1)."""
+def follow(
+    out: Session,
+    client: KitaruClient,
+    handle: FlowHandle,
+    target: str,
+    *,
+    announce: bool = True,
+) -> int:
+    """Poll until the execution ends; print its result (exit 0) or fail (exit 1).
+    (``announce``: first print ``Submitted execution: <id>``.)"""
     long_running()
     exec_id = handle.exec_id
-    if not out.json:
+    if announce and not out.json:
         out.line(f"Submitted execution: {exec_id}")
     spinner = None
     if not out.json and _stderr_is_tty():

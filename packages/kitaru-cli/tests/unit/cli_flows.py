@@ -115,3 +115,19 @@ def tool_asks_flow() -> str:
 def json_text_flow() -> dict[str, str]:
     """A result whose value is itself JSON text (shown as JSON, not as a Python repr)."""
     return {"a": '{"mult":0}'}
+
+
+FAIL_ONCE: list[int] = []
+
+
+@kitaru.checkpoint
+def fail_once(x: int) -> int:
+    FAIL_ONCE.append(x)
+    if len(FAIL_ONCE) == 1:
+        raise RuntimeError("fails the first time")
+    return x * 10
+
+
+@kitaru.flow
+def fail_once_flow(x: int) -> int:
+    return fail_once(x)

@@ -697,3 +697,29 @@ def test_get_text_shows_what_a_pending_wait_is_about(cli, memory_runtime) -> Non
     settle(exec_id, "waiting")
     lines = cli("executions", "get", exec_id).stdout.splitlines()
     assert '  Wait metadata: {"tool_name": "approve_refund", "tool_args": {"amount": 40}}' in lines
+
+
+def test_retry_replay_and_resume_follow_the_execution_with_wait(cli, memory_runtime) -> None:
+    import cli_flows
+
+    cli_flows.FAIL_ONCE.clear()
+    failed = cli("run", "cli_flows:fail_once_flow", "--args", '{"x": 3}', "-o", "json")
+    failed_id = failed.json()["item"]["exec_id"]
+    settle(failed_id, "failed")
+    retried = cli("executions", "retry", failed_id, "--wait")
+    assert retried.exit_code == 0, retried.stderr
+    assert retried.stdout.splitlines() == [
+        f"Retried execution: {failed_id}",
+        f"Execution {failed_id} completed.",
+        "Result: 30",
+    ]
+    replayed = cli("executions", "replay", failed_id, "--from", "fail_once", "--wait", "-o", "json")
+    assert replayed.exit_code == 0, replayed.stderr
+    item = replayed.json()["item"]
+    assert item["result"] == 30 and item["status"] == "completed"
+    assert item["exec_id"] != failed_id
+    # Following an execution that then fails exits 1 with its error.
+    cli_flows.FAIL_ONCE.clear()
+    again = cli("executions", "replay", failed_id, "--from", "fail_once", "--wait", "-o", "json")
+    assert again.exit_code == 1
+    assert "fails the first time" in again.error()["message"]
