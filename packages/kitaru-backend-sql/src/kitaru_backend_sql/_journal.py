@@ -54,6 +54,28 @@ def first(
     return connection.execute(statement, params).mappings().first()
 
 
+@contextmanager
+def _transaction(
+    connection: Any, begin: str | None, *, on_broken: Callable[[], None]
+) -> Iterator[Any]:
+    """One transaction on a DB-API connection (``begin``: the statement that opens it, if
+    any); rolled back on any error, ``on_broken`` called if even the rollback fails."""
+    cursor = connection.cursor()
+    try:
+        if begin is not None:
+            cursor.execute(begin)
+        yield cursor
+        connection.commit()
+    except BaseException:
+        try:
+            connection.rollback()
+        except Exception:
+            on_broken()
+        raise
+    finally:
+        cursor.close()
+
+
 def _discard(connection: Any) -> None:
     """Close a checked-out pool connection for good (it is not reused by the pool)."""
     connection.invalidate()
@@ -144,25 +166,16 @@ class SqlJournal:
             with self._relaxed_write() as cursor:
                 yield cursor
             return
+        if not self._is_pg:
+            begin: str | None = "BEGIN IMMEDIATE"
+        else:  # psycopg begins implicitly
+            begin = None if sync else "SET LOCAL synchronous_commit TO OFF"
         with translate_errors(self._url, self._dbapi_error):
             connection = self._engine.raw_connection()
             try:
-                cursor = connection.cursor()
-                try:
-                    if not self._is_pg:
-                        cursor.execute("BEGIN IMMEDIATE")
-                    elif not sync:
-                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                # A connection that cannot even roll back is invalidated: the pool replaces it.
+                with _transaction(connection, begin, on_broken=connection.invalidate) as cursor:
                     yield cursor
-                    connection.commit()
-                except BaseException:
-                    try:
-                        connection.rollback()
-                    except Exception:
-                        connection.invalidate()  # unusable: the pool replaces it
-                    raise
-                finally:
-                    cursor.close()
             finally:
                 connection.close()  # back to the pool
 
@@ -180,20 +193,13 @@ class SqlJournal:
                     _discard(connection)
                     raise
                 self._relaxed = connection
-            cursor = connection.cursor()
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
+
+            def broken() -> None:  # unusable: the next write takes another
+                self._relaxed = None
+                _discard(connection)
+
+            with _transaction(connection, "BEGIN IMMEDIATE", on_broken=broken) as cursor:
                 yield cursor
-                connection.commit()
-            except BaseException:
-                try:
-                    connection.rollback()
-                except Exception:
-                    self._relaxed = None
-                    _discard(connection)  # unusable: the next write takes another
-                raise
-            finally:
-                cursor.close()
 
     def _release_relaxed(self) -> None:
         """Give the relaxed connection up (closed: it never goes back to the pool at NORMAL)."""
