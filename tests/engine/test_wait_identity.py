@@ -62,3 +62,34 @@ def test_answers_reach_the_calls_that_asked(memory_runtime: Runtime) -> None:
         "ask_2": ("B", False),
     }
     assert all(w.schema == {"type": "boolean"} for w in waits)
+
+
+@checkpoint
+def review(draft: str) -> str:
+    ok = flow_wait(name="review", schema=bool, question=f"Publish {draft}?", timeout=0)
+    return f"{draft}: {'published' if ok else 'held'}"
+
+
+@flow
+def two_reviews() -> list[str]:
+    return [review("first"), review("second")]
+
+
+def test_a_replay_asks_its_waits_under_the_source_names(memory_runtime: Runtime) -> None:
+    client = KitaruClient()
+    handle = two_reviews.run()
+    for name, value in (("review", True), ("review_2", False)):
+        _waiting(memory_runtime, handle.exec_id)
+        client.executions.input(handle.exec_id, wait=name, value=value)
+    assert FlowHandle(handle.exec_id).wait(timeout=30) == ["first: published", "second: held"]
+    # From the second call: the first is reused and asks nothing; the second asks again, as
+    # review_2 (its name in the source), not as the first free name.
+    replayed = client.executions.replay(handle.exec_id, from_="review_2")
+    _waiting(memory_runtime, replayed.exec_id)
+    (pending,) = client.executions.pending_waits(replayed.exec_id)
+    assert (pending.name, pending.question) == ("review_2", "Publish second?")
+    client.executions.input(replayed.exec_id, wait="review_2", value=True)
+    assert FlowHandle(replayed.exec_id).wait(timeout=30) == [
+        "first: published",
+        "second: published",
+    ]

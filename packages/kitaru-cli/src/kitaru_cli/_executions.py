@@ -187,7 +187,7 @@ def replay_command(
         typer.Option(
             "--from",
             help="Checkpoint to replay from (name, invocation id or call id). Calls before "
-            "it reuse the source's outputs.",
+            "it reuse the source's outputs; waits are asked again (never answered in advance).",
         ),
     ] = None,
     args: Annotated[

@@ -77,6 +77,8 @@ class FlowContext:
         self.recorded: dict[str, CallRecord] = {c.invocation_id: c for c in calls}
         self.waits: dict[str, WaitRecord] = {w.name: w for w in waits}
         self.replay_plan: dict[str, Any] = dict(execution.replay_plan or {})
+        #: The waits of the execution this one replays, name by id (read on first need).
+        self.source_wait_names: dict[str, str] | None = None
         #: Child events journaled by adapters, per invocation id then event name (payloads):
         #: read from the journal once per segment, then kept up to date as events are written.
         self.journal_events: dict[str, dict[str, Any]] | None = None

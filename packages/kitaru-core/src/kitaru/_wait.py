@@ -179,6 +179,11 @@ def _wait_identity(ctx: Any, scope: Any, base: str) -> tuple[str, str, bool]:
         if record.wait_id == wait_id:
             return wait_id, str(record.name), True
     others = {r.name for r in existing if _derived(r.wait_id)}
+    # A replay asks the waits again under the names they had in the source execution (a
+    # reused call before the replay point asks nothing, which would shift the counted names).
+    source = _source_name(ctx, origin)
+    if source is not None and source not in others:
+        return wait_id, source, False
     with ctx.lock:
         while True:
             count = ctx.wait_counts.get(base, 0) + 1
@@ -186,6 +191,18 @@ def _wait_identity(ctx: Any, scope: Any, base: str) -> tuple[str, str, bool]:
             wait_name = base if count == 1 else f"{base}_{count}"
             if wait_name not in others:
                 return wait_id, wait_name, False
+
+
+def _source_name(ctx: Any, origin: str) -> str | None:
+    """The name the wait of ``origin`` had in the execution this one replays, if any."""
+    source = ctx.replay_plan.get("source_exec_id")
+    if not source:
+        return None
+    names: dict[str, str] | None = ctx.source_wait_names
+    if names is None:
+        names = {r.wait_id: r.name for r in ctx.runtime.backend.get_waits(source)}
+        ctx.source_wait_names = names
+    return names.get(str(uuid.uuid5(_WAIT_NAMESPACE, f"{source}\0{origin}")))
 
 
 def _derived(wait_id: str) -> bool:
