@@ -17,6 +17,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m kitaru._worker <exec_id>", file=sys.stderr)
         return 2
     exec_id = argv[0]
+    from kitaru import _liveness
     from kitaru._engine import run_segment
     from kitaru._runtime import current_runtime
     from kitaru._source import load_source
@@ -24,11 +25,14 @@ def main(argv: list[str]) -> int:
     runtime = current_runtime()
     record = runtime.backend.get_execution(exec_id)
     try:
-        flow = load_source(record.source)
-    except Exception as exc:
-        _fail_unloadable(runtime, exec_id, exc)
-        raise
-    state = run_segment(runtime, exec_id, flow)
+        try:
+            flow = load_source(record.source)
+        except Exception as exc:
+            _fail_unloadable(runtime, exec_id, exc)
+            raise
+        state = run_segment(runtime, exec_id, flow)
+    finally:
+        _liveness.drop_claim(exec_id)  # the segment ended (or never will): see spawn_worker
     print(
         f"kitaru worker: execution {exec_id} segment ended: "
         f"{state.value if state else 'taken by another runner'}",

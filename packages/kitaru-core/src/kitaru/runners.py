@@ -66,9 +66,18 @@ class LocalRunner(Runner):
 
 
 def spawn_worker(runtime: Runtime, exec_id: str) -> subprocess.Popen[bytes]:
-    """Start ``python -m kitaru._worker <exec_id>`` detached from this process."""
+    """Start ``python -m kitaru._worker <exec_id>`` detached from this process.
+
+    The worker's host, pid and the execution's epoch are written to
+    ``<config>/workers/<exec_id>.claim``: a worker that dies before it takes the execution
+    (killed while importing the flow, say) leaves it ``pending`` with no lease, and this claim
+    is how :func:`kitaru._liveness.reap` tells that from a worker still starting.
+    """
+    from kitaru import _liveness
+
     log_dir = config_dir() / "workers"
     log_dir.mkdir(parents=True, exist_ok=True)
+    epoch = runtime.backend.get_execution(exec_id).epoch
     env = runtime.worker_env()
     env["KITARU_WORKER"] = "1"
     with open(log_dir / f"{exec_id}.log", "ab") as log:
@@ -82,6 +91,7 @@ def spawn_worker(runtime: Runtime, exec_id: str) -> subprocess.Popen[bytes]:
             start_new_session=True,
             close_fds=True,
         )
+    _liveness.write_claim(exec_id, pid=proc.pid, epoch=epoch)
     # Reap the worker when it exits (no zombie, no "still running" warning); the worker itself
     # is independent of this process and keeps running if this process exits first.
     threading.Thread(target=proc.wait, name=f"kitaru-reap-{exec_id[:8]}", daemon=True).start()
