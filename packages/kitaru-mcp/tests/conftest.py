@@ -161,20 +161,36 @@ async def mcp_client() -> AsyncIterator[Any]:
         yield client
 
 
+def unpack(result: Any) -> Any:
+    """The data of a successful tool result, after checking what every client relies on:
+    exactly one text block, holding the same document as the structured content (or, for
+    a text tool such as the logs, the text itself). A list document ``{"items", "count"}``
+    is checked (``count`` matches) and its items returned."""
+    assert len(result.content) == 1, f"expected one content block, got {result.content!r}"
+    (block,) = result.content
+    assert block.type == "text"
+    data = result.structured_content
+    assert isinstance(data, dict), data
+    if set(data) == {"result"} and isinstance(data["result"], str):
+        assert block.text == data["result"]
+        return data["result"]
+    assert json.loads(block.text) == data
+    if set(data) == {"items", "count"}:
+        assert data["count"] == len(data["items"])
+        return data["items"]
+    return data
+
+
 @pytest.fixture
 def call(mcp_client: Any) -> Call:
-    """``await call(tool, **args)``: the structured result (or the text for text tools);
-    a tool error raises :class:`ToolFailed` with the error text."""
+    """``await call(tool, **args)``: the result's data (see :func:`unpack`); a tool error
+    raises :class:`ToolFailed` with the error text."""
 
     async def invoke(tool: str, **arguments: Any) -> Any:
         result = await mcp_client.call_tool(tool, arguments)
-        text = "".join(getattr(c, "text", "") for c in result.content)
         if result.is_error:
-            raise ToolFailed(text)
-        data = result.structured_content
-        if isinstance(data, dict) and set(data) == {"result"}:
-            return data["result"]
-        return data if data is not None else json.loads(text)
+            raise ToolFailed("".join(getattr(c, "text", "") for c in result.content))
+        return unpack(result)
 
     return invoke
 

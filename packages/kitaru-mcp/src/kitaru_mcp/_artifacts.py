@@ -17,10 +17,19 @@ def kitaru_artifacts_list(
     exec_id: ExecId,
     name: Annotated[str | None, Field(description="Only artifacts with this exact name.")] = None,
     kind: Annotated[
-        str | None, Field(description="Only artifacts of this kind (the type given to save()).")
+        str | None,
+        Field(
+            description="Only save()d artifacts of this kind: the type= given to "
+            "kitaru.save() ('output' by default; also blob, context, input, prompt, "
+            "response). Checkpoint return values and the flow result have no kind."
+        ),
     ] = None,
     producing_call: Annotated[
-        str | None, Field(description="Only artifacts produced by this checkpoint (its name).")
+        str | None,
+        Field(
+            description="Only artifacts produced by checkpoints with this name (every "
+            "invocation of it)."
+        ),
     ] = None,
     limit: Annotated[
         int | None, Field(description="Return at most this many artifacts.", ge=1)
@@ -28,8 +37,10 @@ def kitaru_artifacts_list(
 ) -> list[dict[str, Any]]:
     """List an execution's artifacts: checkpoint outputs, save()d values and the flow result.
 
-    Each has artifact_id, name, kind, save_type (step_output, manual, flow_output),
-    producing_call and metadata. Read a value with kitaru_artifacts_get.
+    Returns {"items": [...], "count": N}; "items" is empty when nothing matches. Each item
+    has artifact_id, name, kind, save_type (step_output, manual, flow_output),
+    producing_call (the checkpoint's name) and metadata; the values are not included: read
+    one with kitaru_artifacts_get.
     """
     client = KitaruClient()
     refs = client.artifacts.list(
@@ -53,8 +64,9 @@ def kitaru_artifacts_get(
 ) -> dict[str, Any]:
     """Get one artifact with its value.
 
-    Adds value (JSON when the value has a JSON form, else its Python repr), value_format
-    ("json" or "repr") and value_type (the value's qualified type name).
+    The artifact's fields plus value (the value as JSON when it has a JSON form, else its
+    Python repr as a string; null when the saved value is None), value_format ("json" or
+    "repr") and value_type (the value's qualified Python type name).
     """
     client = KitaruClient()
     ref = client.artifacts.get(artifact_id)

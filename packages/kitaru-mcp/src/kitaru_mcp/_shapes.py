@@ -2,20 +2,38 @@
 
 Built from :func:`kitaru.client.to_jsonable` (datetimes ISO, enums by value, ``None`` fields
 dropped) so the MCP server and the CLI agree without importing each other.
+
+Records (executions, checkpoints, waits, artifacts) have the CLI's shapes. A tool that
+returns a list is served as ``{"items": [...], "count": N}`` (the CLI's list document
+without its ``command`` key) by :func:`as_item_list`: the MCP SDK would otherwise send a
+bare list as one text block per item, and an empty list as no content at all.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from kitaru.client import to_jsonable
+from typing_extensions import TypedDict
 
 if TYPE_CHECKING:
     from kitaru.client import ArtifactRef, Execution, PendingWait
 
-__all__ = ["artifact", "artifact_with_value", "full", "pending_wait", "summaries", "summary"]
+__all__ = [
+    "ItemList",
+    "artifact",
+    "artifact_with_value",
+    "as_item_list",
+    "drop_none",
+    "full",
+    "pending_wait",
+    "summaries",
+    "summary",
+]
 
 SUMMARY_FIELDS = (
     "exec_id",
@@ -57,7 +75,19 @@ def full(execution: Execution) -> dict[str, Any]:
         out.setdefault(key, value)
     out.setdefault("checkpoints", [])
     out.setdefault("artifacts", [])
+    spec = out.get("frozen_execution_spec")
+    if isinstance(spec, dict):  # settings only: a null there means "not set"
+        out["frozen_execution_spec"] = drop_none(spec)
     return out
+
+
+def drop_none(value: Any) -> Any:
+    """``value`` with every ``None`` dict entry removed, at any depth."""
+    if isinstance(value, dict):
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_none(v) for v in value]
+    return value
 
 
 def pending_wait(wait: PendingWait) -> dict[str, Any]:
@@ -105,3 +135,37 @@ def qualified_type_name(value: Any) -> str:
     if cls.__module__ == "builtins":
         return cls.__qualname__
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class ItemList(TypedDict):
+    """A list result: the items in order and how many there are."""
+
+    items: list[dict[str, Any]]
+    count: int
+
+
+def as_item_list(fn: Callable[..., Iterable[Any]]) -> Callable[..., ItemList]:
+    """``fn`` (a sync tool returning a list) as a tool returning ``{"items": [...], "count":
+    N}``.
+
+    The wrapper keeps ``fn``'s parameters (the input schema) and declares :class:`ItemList`
+    as its return type, so the MCP SDK sends one JSON text block and the same document as
+    structured content, with an output schema naming ``items`` and ``count``.
+    """
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> ItemList:
+        items = list(fn(*args, **kwargs))
+        return {"items": items, "count": len(items)}
+
+    signature = inspect.signature(fn, eval_str=True)
+    call.__signature__ = signature.replace(return_annotation=ItemList)  # type: ignore[attr-defined]
+    call.__annotations__ = {
+        **{
+            name: p.annotation
+            for name, p in signature.parameters.items()
+            if p.annotation is not inspect.Parameter.empty
+        },
+        "return": ItemList,
+    }
+    return call

@@ -10,8 +10,14 @@ from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
 from pydantic import Field
 
 from kitaru_mcp import _core
+from kitaru_mcp._shapes import drop_none
 
-__all__ = ["kitaru_stacks_list", "kitaru_status", "manage_stack", "mask_url"]
+__all__ = [
+    "kitaru_stacks_list",
+    "manage_stack",
+    "kitaru_status",
+    "mask_url",
+]
 
 
 def mask_url(url: str | None) -> str | None:
@@ -39,13 +45,18 @@ def _version(dist: str) -> str | None:
 
 def kitaru_status() -> dict[str, Any]:
     """Show where Kitaru keeps its data: connection, journal URL, artifact store, config
-    directory, active stack, versions and loaded plugins."""
+    directory, active stack, versions and loaded plugins.
+
+    store_url is the journal these tools read and write (a password in it is shown as
+    ***): the kitaru CLI and Python programs configured the same way see the same
+    executions.
+    """
     from kitaru.plugins import list_plugins
     from kitaru.runtime import current_runtime
 
     runtime = current_runtime()
     active = _core.active_stack()
-    return {
+    status = {
         "sdk_version": _version("kitaru-core"),
         "mcp_server_version": _version("kitaru-mcp"),
         "connection": "local database",
@@ -64,62 +75,119 @@ def kitaru_status() -> dict[str, Any]:
             for p in list_plugins(runtime.plugin_manager)
         ],
     }
+    result: dict[str, Any] = drop_none(status)
+    return result
 
 
 def kitaru_stacks_list() -> list[dict[str, Any]]:
-    """List the stacks executions can run on, marking the active one."""
+    """List the stacks executions can run on, marking the active one.
+
+    Returns {"items": [...], "count": N}, each item {id, name, is_active, is_managed}.
+    Executions run on the active stack unless kitaru_executions_run names another.
+    """
     return [
         {"id": s.id, "name": s.name, "is_active": s.is_active, "is_managed": s.is_managed}
         for s in _core.list_stacks()
     ]
 
 
+_REMOTE_ONLY = (
+    " Kept for compatibility with remote stack types; this server supports none, so any "
+    "value is rejected."
+)
+
+
 def manage_stack(
-    action: Annotated[Literal["create", "delete"], Field(description="What to do.")],
-    name: Annotated[str, Field(description="The stack's name (delete: name or id).", min_length=1)],
-    activate: Annotated[bool, Field(description="create: make it the active stack.")] = True,
-    recursive: Annotated[bool, Field(description="delete: also delete its components.")] = False,
+    action: Annotated[
+        Literal["create", "delete"],
+        Field(description="'create' a new stack or 'delete' an existing one."),
+    ],
+    name: Annotated[
+        str,
+        Field(
+            description="create: the new stack's name (letters, digits, '_', '-', '.'; "
+            "starting with a letter or digit). delete: the stack's name or id.",
+            min_length=1,
+        ),
+    ],
+    activate: Annotated[
+        bool, Field(description="create: make the new stack the active one (default true).")
+    ] = True,
+    recursive: Annotated[
+        bool,
+        Field(
+            description="delete: also delete the stack's components (local stacks have none, "
+            "so this changes nothing)."
+        ),
+    ] = False,
     force: Annotated[
         bool,
-        Field(description="delete: allow deleting the active stack ('default' becomes active)."),
+        Field(
+            description="delete: allow deleting the active stack ('default' becomes active). "
+            "The built-in 'default' stack can never be deleted."
+        ),
     ] = False,
     stack_type: Annotated[
         Literal["local", "kubernetes", "vertex", "sagemaker", "azureml"],
-        Field(description="create: the stack type."),
+        Field(
+            description="create: the stack type. Only installed types work: 'local' unless a "
+            "plugin adds more (others are rejected, naming the installed types)."
+        ),
     ] = "local",
     artifact_store: Annotated[
-        str | None, Field(description="create: artifact store URI (s3://, gs://, az://...).")
+        str | None,
+        Field(description=f"create: artifact store URI (s3://, gs://, az://...).{_REMOTE_ONLY}"),
     ] = None,
     container_registry: Annotated[
-        str | None, Field(description="create: container registry URI.")
+        str | None, Field(description=f"create: container registry URI.{_REMOTE_ONLY}")
     ] = None,
-    cluster: Annotated[str | None, Field(description="create (kubernetes): cluster.")] = None,
-    region: Annotated[str | None, Field(description="create: cloud region.")] = None,
+    cluster: Annotated[
+        str | None, Field(description=f"create: Kubernetes cluster.{_REMOTE_ONLY}")
+    ] = None,
+    region: Annotated[str | None, Field(description=f"create: cloud region.{_REMOTE_ONLY}")] = None,
     subscription_id: Annotated[
-        str | None, Field(description="create (azureml): subscription id.")
+        str | None, Field(description=f"create: Azure ML subscription id.{_REMOTE_ONLY}")
     ] = None,
     resource_group: Annotated[
-        str | None, Field(description="create (azureml): resource group.")
+        str | None, Field(description=f"create: Azure ML resource group.{_REMOTE_ONLY}")
     ] = None,
-    workspace: Annotated[str | None, Field(description="create (azureml): workspace.")] = None,
+    workspace: Annotated[
+        str | None, Field(description=f"create: Azure ML workspace.{_REMOTE_ONLY}")
+    ] = None,
     execution_role: Annotated[
-        str | None, Field(description="create (sagemaker): execution role.")
+        str | None, Field(description=f"create: SageMaker execution role.{_REMOTE_ONLY}")
     ] = None,
-    namespace: Annotated[str | None, Field(description="create (kubernetes): namespace.")] = None,
-    credentials: Annotated[str | None, Field(description="create: credentials reference.")] = None,
+    namespace: Annotated[
+        str | None, Field(description=f"create: Kubernetes namespace.{_REMOTE_ONLY}")
+    ] = None,
+    credentials: Annotated[
+        str | None, Field(description=f"create: credentials reference.{_REMOTE_ONLY}")
+    ] = None,
     extra: Annotated[
-        dict[str, Any] | None, Field(description="create: extra TARGET.FIELD settings.")
+        dict[str, Any] | None,
+        Field(description=f"create: extra TARGET.FIELD settings.{_REMOTE_ONLY}"),
     ] = None,
     async_mode: Annotated[
-        bool, Field(description="create: return before remote resources are ready.")
+        bool,
+        Field(
+            description="create: return before remote resources are ready. Rejected for "
+            "'local' stacks."
+        ),
     ] = False,
-    verify: Annotated[bool, Field(description="create: verify the stack works.")] = True,
+    verify: Annotated[
+        bool,
+        Field(
+            description="create: check that the stack works (a local stack needs no check; "
+            "accepted for compatibility)."
+        ),
+    ] = True,
 ) -> dict[str, Any]:
-    """Create or delete a stack (a named place to run flows).
+    """Create or delete a stack (a named place to run flows; see kitaru_stacks_list).
 
     create returns {id, name, is_active, previous_active_stack, components_created,
     stack_type}; delete returns {deleted_stack, components_deleted, new_active_stack,
-    recursive}. Options that do not apply to the action or stack type are rejected.
+    recursive}. Options that do not apply to the action or stack type are rejected, and
+    nothing changes.
     """
     management = _core.stack_management()
     if management is None:

@@ -27,11 +27,15 @@ def kitaru_register_mcp_tools(register: Any) -> None:
 
     Called once each time a server is built, after the built-in tools are registered.
     Call ``register(function, *, name=None, description=None, read_only=False,
-    destructive=False)`` for each tool:
+    destructive=False, idempotent=False)`` for each tool:
 
     * ``function``: a plain (sync or async) function. Its parameters, with their type
       annotations and ``Annotated[..., pydantic.Field(description=...)]`` metadata, become
       the tool's input schema; its return value (JSON-able data or text) is the result.
+      Return a dict (or a pydantic model) for structured data: the client gets one JSON
+      text block and the same document as structured content. A returned list is sent by
+      the MCP SDK as one text block per item (none for an empty list), so wrap lists, as
+      the built-in tools do: ``{"items": [...], "count": N}``.
       Raise an exception to fail the call: the client receives an error result reading
       ``"<ExceptionType>: <message>"`` (Kitaru errors are reported by their
       :mod:`kitaru.errors` name).
@@ -40,7 +44,9 @@ def kitaru_register_mcp_tools(register: Any) -> None:
       plugins.
     * ``description``: what an LLM reads (default: the function's docstring; its first
       line is the summary shown in tool lists).
-    * ``read_only`` / ``destructive``: MCP tool annotation hints for clients.
+    * ``read_only`` / ``destructive`` / ``idempotent``: MCP tool annotation hints for
+      clients (``readOnlyHint``, ``destructiveHint``, ``idempotentHint``). All three are
+      always sent; a read-only tool is reported as non-destructive and idempotent.
 
     Return nothing. Not ``firstresult``, not ``historic``: every plugin is called.
     """

@@ -2,9 +2,13 @@
 
 Every tool is importable and callable as a plain function, here and from
 ``kitaru.mcp.server`` (SPEC A.24), returning the same JSON-able structures the MCP client
-receives::
+receives (the list tools return a plain list, which the client receives as
+``{"items": [...], "count": N}``)::
 
     from kitaru.mcp.server import kitaru_status, kitaru_executions_list
+
+``get_execution_logs`` and ``manage_stack`` keep the specification's names (no ``kitaru_``
+prefix).
 
 :func:`build_server` builds an :class:`~mcp.server.mcpserver.MCPServer` named ``kitaru``
 with the built-in tools and those plugins add through the ``kitaru_register_mcp_tools`` hook
@@ -34,11 +38,16 @@ from kitaru_mcp._executions import (
     kitaru_executions_retry,
     kitaru_executions_run,
 )
-from kitaru_mcp._system import kitaru_stacks_list, kitaru_status, manage_stack
+from kitaru_mcp._system import (
+    kitaru_stacks_list,
+    kitaru_status,
+    manage_stack,
+)
 
 if TYPE_CHECKING:
     import pluggy
     from mcp.server.mcpserver import MCPServer
+    from mcp_types import ToolAnnotations
 
 __all__ = [
     "build_server",
@@ -58,8 +67,8 @@ __all__ = [
     "kitaru_executions_retry",
     "kitaru_executions_run",
     "kitaru_stacks_list",
-    "kitaru_status",
     "manage_stack",
+    "kitaru_status",
 ]
 
 SERVER_NAME = "kitaru"
@@ -92,6 +101,7 @@ class _Registry:
             description: str | None = None,
             read_only: bool = False,
             destructive: bool = False,
+            idempotent: bool = False,
         ) -> None:
             self.add(
                 owner,
@@ -100,6 +110,7 @@ class _Registry:
                 description=description,
                 read_only=read_only,
                 destructive=destructive,
+                idempotent=idempotent,
             )
 
         return register
@@ -113,9 +124,9 @@ class _Registry:
         description: str | None,
         read_only: bool,
         destructive: bool,
+        idempotent: bool = False,
     ) -> None:
         from kitaru.errors import KitaruPluginError
-        from mcp_types import ToolAnnotations
 
         from kitaru_mcp._errors import as_tool
 
@@ -132,8 +143,8 @@ class _Registry:
                 f"and by '{owner}'."
             )
         text = description if description is not None else (function.__doc__ or "")
-        annotations = ToolAnnotations(
-            read_only_hint=read_only, destructive_hint=destructive if not read_only else None
+        annotations = _annotations(
+            read_only=read_only, destructive=destructive, idempotent=idempotent
         )
         try:
             self.server.add_tool(
@@ -148,6 +159,19 @@ class _Registry:
                 f"rejected: {type(exc).__name__}: {exc}"
             ) from exc
         self.owners[tool_name] = owner
+
+
+def _annotations(*, read_only: bool, destructive: bool, idempotent: bool) -> ToolAnnotations:
+    """The MCP tool hints, all three always set so clients never fall back to the
+    protocol's defaults (which assume a tool may destroy data). A read-only tool changes
+    nothing, so it is also non-destructive and idempotent."""
+    from mcp_types import ToolAnnotations
+
+    if read_only:
+        return ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
+    return ToolAnnotations(
+        read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent
+    )
 
 
 def _dedent(text: str) -> str:

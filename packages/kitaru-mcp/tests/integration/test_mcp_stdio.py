@@ -49,13 +49,22 @@ class Session:
         self.client = client
 
     async def call(self, tool: str, **arguments: Any) -> Any:
+        """The result's data; every result is one text block holding the same document as
+        the structured content (the text itself for the logs tool); list documents
+        ``{"items", "count"}`` give their items."""
         result = await self.client.call_tool(tool, arguments)
         text = "".join(getattr(c, "text", "") for c in result.content)
         assert not result.is_error, f"{tool}: {text}"
+        assert len(result.content) == 1 and result.content[0].type == "text", result.content
         data = result.structured_content
-        if isinstance(data, dict) and set(data) == {"result"}:
+        if set(data) == {"result"}:
+            assert text == data["result"]
             return data["result"]
-        return data if data is not None else json.loads(text)
+        assert json.loads(text) == data
+        if set(data) == {"items", "count"}:
+            assert data["count"] == len(data["items"])
+            return data["items"]
+        return data
 
     async def error(self, tool: str, **arguments: Any) -> str:
         result = await self.client.call_tool(tool, arguments)
@@ -98,6 +107,11 @@ async def test_stdio_server_runs_a_flow_through_a_wait(tmp_path: Path) -> None:
                 "kitaru_executions_replay",
                 "kitaru_status",
             } <= names
+
+            # An empty list is one JSON document too, not a result with no content.
+            empty = await client.call_tool("kitaru_executions_list", {})
+            assert [c.text for c in empty.content] == ['{\n  "items": [],\n  "count": 0\n}']
+            assert empty.structured_content == {"items": [], "count": 0}
 
             status = await mcp.call("kitaru_status")
             assert status["store_url"] == f"sqlite:///{config.resolve() / 'kitaru.db'}"

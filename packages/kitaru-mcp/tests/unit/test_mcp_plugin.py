@@ -36,7 +36,16 @@ def test_tools_are_importable_from_kitaru_mcp_server() -> None:
         assert getattr(shim, name) is getattr(kitaru_mcp.server, name)
     from kitaru_mcp.plugin import BUILTIN_TOOLS
 
-    assert {name for name, _, _ in BUILTIN_TOOLS} <= set(kitaru_mcp.server.__all__)
+    assert {name for name, *_ in BUILTIN_TOOLS} <= set(kitaru_mcp.server.__all__)
+
+
+def test_two_tools_keep_the_specification_names() -> None:
+    """SPEC §5 names two tools get_execution_logs and manage_stack (no kitaru_ prefix)."""
+    from kitaru_mcp.plugin import BUILTIN_TOOLS
+
+    registered = {name for name, *_ in BUILTIN_TOOLS}
+    assert {"get_execution_logs", "manage_stack"} <= registered
+    assert all(n.startswith("kitaru_") for n in registered - {"get_execution_logs", "manage_stack"})
 
 
 def test_plain_functions_raise_kitaru_errors() -> None:
@@ -77,7 +86,13 @@ class _Extra:
             return prefix + type(ctx).__name__
 
         register(echo, name="extra_echo", read_only=True)
-        register(refuse, name="extra_refuse", description="Always fails.")
+        register(
+            refuse,
+            name="extra_refuse",
+            description="Always fails.",
+            destructive=True,
+            idempotent=True,
+        )
         register(context_kind)
 
 
@@ -102,7 +117,13 @@ async def test_hook_kitaru_register_mcp_tools() -> None:
         result = await client.call_tool("context_kind", {"prefix": "got "})
         assert result.content[0].text == "got Context"
         assert tools["extra_echo"].description == "Echo the text back.\n\nMore detail for the LLM."
-        assert tools["extra_echo"].annotations.read_only_hint is True
+        hints = {
+            name: (a.read_only_hint, a.destructive_hint, a.idempotent_hint)
+            for name, a in ((n, tools[n].annotations) for n in tools)
+        }
+        assert hints["extra_echo"] == (True, False, True)
+        assert hints["extra_refuse"] == (False, True, True)
+        assert hints["context_kind"] == (False, False, False)  # the defaults, all sent
         result = await client.call_tool("extra_echo", {"text": "hi"})
         assert result.structured_content == {"echo": "hi"} and not result.is_error
         result = await client.call_tool("extra_refuse", {})

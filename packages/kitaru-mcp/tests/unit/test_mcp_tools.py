@@ -56,6 +56,175 @@ async def test_tools_are_listed_with_precise_input_schemas(mcp_client: Any) -> N
     assert tools["kitaru_executions_input"].input_schema["required"] == ["exec_id", "wait", "value"]
     assert tools["kitaru_executions_get"].annotations.read_only_hint is True
     assert tools["kitaru_executions_cancel"].annotations.destructive_hint is True
+    abort = tools["kitaru_executions_abort_wait"].input_schema["properties"]["wait"]
+    assert abort["description"].startswith("The pending wait to abort:")
+
+
+async def test_every_tool_is_fully_annotated(mcp_client: Any) -> None:
+    """readOnlyHint on the read tools; destructiveHint and idempotentHint always set (never
+    left to the protocol defaults, which assume a tool may destroy data)."""
+    tools = {t.name: t for t in (await mcp_client.list_tools()).tools}
+    hints = {
+        name: (
+            t.annotations.read_only_hint,
+            t.annotations.destructive_hint,
+            t.annotations.idempotent_hint,
+        )
+        for name, t in tools.items()
+    }
+    assert all(
+        name.startswith("kitaru_") or name in ("get_execution_logs", "manage_stack")
+        for name in hints
+    )
+    read = {n for n, (ro, _, _) in hints.items() if ro}
+    assert read == {
+        "kitaru_executions_list",
+        "kitaru_executions_get",
+        "kitaru_executions_latest",
+        "get_execution_logs",
+        "kitaru_executions_pending_waits",
+        "kitaru_artifacts_list",
+        "kitaru_artifacts_get",
+        "kitaru_status",
+        "kitaru_stacks_list",
+    }
+    assert all(hints[n] == (True, False, True) for n in read)
+    assert {n for n, (_, destructive, _) in hints.items() if destructive} == {
+        "kitaru_executions_abort_wait",
+        "kitaru_executions_cancel",
+        "manage_stack",
+    }
+    assert {n for n, (ro, _, idem) in hints.items() if idem and not ro} == {
+        "kitaru_executions_resume",
+        "kitaru_executions_cancel",
+    }
+    assert all(None not in h for h in hints.values())
+    resume = tools["kitaru_executions_resume"].description or ""
+    assert "Safe to repeat" in resume
+
+
+async def test_descriptions_only_name_tools_that_exist(mcp_client: Any) -> None:
+    """What an assistant reads (the server instructions, tool and parameter descriptions)
+    never sends it to a tool that is not there."""
+    import re
+
+    from kitaru_mcp.server import INSTRUCTIONS
+
+    tools = (await mcp_client.list_tools()).tools
+    names = {t.name for t in tools}
+    texts = [INSTRUCTIONS]
+    for tool in tools:
+        texts.append(tool.description or "")
+        texts.extend(p.get("description", "") for p in tool.input_schema["properties"].values())
+    mentioned = {m for text in texts for m in re.findall(r"\bkitaru_[a-z_]+\b", text)}
+    assert mentioned and mentioned <= names, mentioned - names
+
+
+async def test_list_tools_answer_one_json_document(
+    flows_file: Path, mcp_client: Any, call: Any, poll: Any
+) -> None:
+    """Every list tool answers {"items": [...], "count": N} as one JSON text block plus the
+    same structured content, for an empty list too (the SDK alone would send no content)."""
+    import json
+
+    async def raw(tool: str, **arguments: Any) -> dict[str, Any]:
+        result = await mcp_client.call_tool(tool, arguments)
+        assert not result.is_error
+        assert len(result.content) == 1 and result.content[0].type == "text"
+        document: dict[str, Any] = json.loads(result.content[0].text)
+        assert document == result.structured_content
+        return document
+
+    assert await raw("kitaru_executions_list") == {"items": [], "count": 0}
+    exec_id = await _start(call, "approval", x=1)
+    await poll(exec_id, "waiting")
+    listed = await raw("kitaru_executions_list")
+    assert listed["count"] == 1 and listed["items"][0]["exec_id"] == exec_id
+    assert await raw("kitaru_executions_list", status="failed") == {"items": [], "count": 0}
+    waits = await raw("kitaru_executions_pending_waits", exec_id=exec_id)
+    assert waits["count"] == 1 and waits["items"][0]["name"] == "extra"
+    artifacts = await raw("kitaru_artifacts_list", exec_id=exec_id)
+    assert artifacts["count"] == len(artifacts["items"]) >= 1
+    assert await raw("kitaru_artifacts_list", exec_id=exec_id, name="nope") == {
+        "items": [],
+        "count": 0,
+    }
+    stacks = await raw("kitaru_stacks_list")
+    assert stacks["count"] == 1 and stacks["items"][0]["name"] == "default"
+    await call("kitaru_executions_cancel", exec_id=exec_id)
+    await poll(exec_id, "cancelled")
+    assert await raw("kitaru_executions_pending_waits", exec_id=exec_id) == {
+        "items": [],
+        "count": 0,
+    }
+    tools = {t.name: t for t in (await mcp_client.list_tools()).tools}
+    schema = tools["kitaru_executions_list"].output_schema
+    assert schema is not None and set(schema["properties"]) == {"items", "count"}
+
+
+async def test_results_leave_null_fields_out(
+    flows_file: Path, call: Any, poll: Any, isolated: Path
+) -> None:
+    """docs/mcp.md: fields that are null are left out (an artifact's value aside)."""
+
+    def nulls(value: Any, path: str = "$") -> list[str]:
+        if isinstance(value, dict):
+            return [p for k, v in value.items() for p in nulls(v, f"{path}.{k}")]
+        if isinstance(value, list):
+            return [p for i, v in enumerate(value) for p in nulls(v, f"{path}[{i}]")]
+        return [path] if value is None else []
+
+    started = await call("kitaru_executions_run", target="flows.py:approval", args={"x": 1})
+    # The run result keeps its fixed shape (SPEC): warning is null once the execution is read.
+    assert nulls(started) == ["$.warning"] and started["warning"] is None
+    exec_id = started["exec_id"]
+    waiting = await poll(exec_id, "waiting")
+    answered = await call("kitaru_executions_input", exec_id=exec_id, wait="extra", value=2)
+    done = await poll(exec_id, "completed")
+    replayed = await call("kitaru_executions_replay", exec_id=exec_id, from_="add")
+    results = [
+        waiting,
+        answered,
+        done,
+        replayed,
+        await call("kitaru_executions_latest"),
+        await call("kitaru_executions_list"),
+        await call("kitaru_artifacts_list", exec_id=exec_id),
+        await call("kitaru_status"),
+        await call("kitaru_stacks_list"),
+    ]
+    for result in results:
+        assert nulls(result) == [], nulls(result)
+    assert "image" not in done["frozen_execution_spec"]["resolved_execution"]
+
+
+async def test_latest_without_a_match_is_a_kitaru_error_that_says_what_to_do(
+    flows_file: Path, call: Any, call_error: Any, poll: Any
+) -> None:
+    text = await call_error("kitaru_executions_latest")
+    assert text.endswith(
+        "KitaruStateError: No executions found: the journal has none yet. Start one with "
+        "kitaru_executions_run."
+    )
+    exec_id = await _start(call, "simple", x=1)
+    await poll(exec_id, "completed")
+    text = await call_error("kitaru_executions_latest", flow="nosuch")
+    assert "KitaruStateError: No executions found for flow='nosuch'." in text
+    assert "flows with executions: simple." in text
+    assert "call kitaru_executions_list to see which executions exist" in text
+    text = await call_error("kitaru_executions_latest", flow="simple", status="failed")
+    assert "No executions found for flow='simple' and status='failed'." in text
+    assert "flows with executions" not in text  # the flow exists: only the status misses
+    text = await call_error("kitaru_executions_latest", stack="elsewhere")
+    assert "KitaruStateError: No executions found for stack='elsewhere'." in text
+    assert await call("kitaru_executions_list", flow="nosuch") == []
+
+    from kitaru.errors import KitaruStateError
+    from kitaru_mcp.server import kitaru_executions_latest
+
+    with pytest.raises(KitaruStateError, match="flow='nosuch'") as caught:
+        kitaru_executions_latest(flow="nosuch")
+    assert isinstance(caught.value, LookupError)  # still a LookupError for plain callers
 
 
 async def test_run_wait_input_complete(
@@ -63,7 +232,8 @@ async def test_run_wait_input_complete(
 ) -> None:
     started = await call("kitaru_executions_run", target="flows.py:approval", args={"x": 3})
     assert set(started) == {"exec_id", "target", "execution", "warning"}
-    assert started["target"] == "flows.py:approval" and started["warning"] is None
+    assert started["warning"] is None  # it read back
+    assert started["target"] == "flows.py:approval"
     exec_id = started["exec_id"]
     assert started["execution"]["exec_id"] == exec_id
     assert started["execution"]["flow_name"] == "approval"
@@ -106,8 +276,6 @@ async def test_list_get_latest_and_filters(
     flows_file: Path, call: Any, call_error: Any, poll: Any
 ) -> None:
     assert await call("kitaru_executions_list") == []
-    text = await call_error("kitaru_executions_latest")
-    assert text.endswith("LookupError: No executions found.")
     first = await _start(call, "simple", x=1)
     await poll(first, "completed")
     second = await _start(call, "simple", x=2)
@@ -140,10 +308,8 @@ async def test_list_get_latest_and_filters(
     latest = await call("kitaru_executions_latest", flow="simple")
     assert latest["exec_id"] == second and latest["checkpoints"][0]["name"] == "double"
     assert (await call("kitaru_executions_latest", stack="default"))["exec_id"] == second
-    text = await call_error("kitaru_executions_latest", stack="elsewhere")
-    assert "LookupError: No executions found for stack='elsewhere'." in text
     text = await call_error("kitaru_executions_latest", status="failed")
-    assert "LookupError" in text
+    assert "KitaruStateError: No executions found for status='failed'." in text
 
     full = await call("kitaru_executions_get", exec_id=first)
     assert full["frozen_execution_spec"]["resolved_execution"]["stack"] == "default"
@@ -327,6 +493,18 @@ async def test_logs_tell_fan_out_invocations_apart(flows_file: Path, call: Any, 
     assert only.endswith("[double_2] doubling 2") and len(only.splitlines()) == 1
 
 
+async def test_logs_say_when_the_limit_left_lines_out(
+    flows_file: Path, call: Any, poll: Any
+) -> None:
+    exec_id = await _start(call, "fan", x=1)
+    await poll(exec_id, "completed")
+    first, note = (await call("get_execution_logs", exec_id=exec_id, limit=1)).splitlines()
+    assert "doubling" in first
+    assert note == "[more lines follow: call again with a limit above 1 to see them]"
+    full = await call("get_execution_logs", exec_id=exec_id, limit=2)
+    assert len(full.splitlines()) == 2 and "more lines follow" not in full
+
+
 async def test_artifacts_list_and_get(
     flows_file: Path, call: Any, call_error: Any, poll: Any
 ) -> None:
@@ -366,7 +544,7 @@ async def test_status_and_stacks(call: Any, call_error: Any, isolated: Path) -> 
     assert stacks == [{"id": "default", "name": "default", "is_active": True, "is_managed": False}]
 
 
-async def test_manage_stack_is_never_a_silent_no_op(call: Any, call_error: Any) -> None:
+async def test_stacks_manage_is_never_a_silent_no_op(call: Any, call_error: Any) -> None:
     import kitaru
 
     before = await call("kitaru_stacks_list")
