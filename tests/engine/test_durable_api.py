@@ -327,3 +327,23 @@ def test_a_cancel_stops_a_checkpoint_at_its_next_child_event(runtime: object) ->
         assert time.monotonic() < deadline
         time.sleep(0.02)
     assert ran == ["model1", "tool"]  # the second model request was never sent
+
+
+def test_the_client_takes_id_prefixes_and_any_case(runtime: object) -> None:
+    from kitaru.errors import KitaruUsageError
+
+    @flow
+    def tiny() -> int:
+        return 7
+
+    handle = tiny.run()
+    assert handle.wait(timeout=10) == 7
+    client = KitaruClient()
+    full = handle.exec_id
+    for given in (full[:6], full[:8].upper(), full.upper()):
+        assert client.executions.get(given).exec_id == full
+        assert [w.name for w in client.executions.pending_waits(given)] == []
+    with pytest.raises(KitaruUsageError, match="at least 6 characters"):
+        client.executions.get(full[:4])
+    with pytest.raises(Exception, match="was not found"):
+        client.executions.get("ffffff00")

@@ -91,3 +91,69 @@ def test_flow_rounds_are_journaled(runtime: object) -> None:
         "RuntimeError: round 1 failed",
         "RuntimeError: round 2 failed",
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('retries = "two"', "[tool.kitaru] retries must be an integer >= 0, got 'two'."),
+        ("retries = -1", "[tool.kitaru] retries must be an integer >= 0, got -1."),
+        ('cache = "no"', "[tool.kitaru] cache must be true or false, got 'no'."),
+        ('stack = ""', "[tool.kitaru] stack must be a non-empty string, got ''."),
+        ("image = 3", "[tool.kitaru] image: image must be a string, a mapping"),
+        (
+            'stack = "nosuch"',
+            "[tool.kitaru] stack: Unknown stack 'nosuch'. Available stacks: default.",
+        ),
+    ],
+)
+def test_bad_pyproject_values_name_the_file_and_key(
+    memory_runtime: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    line: str,
+    message: str,
+) -> None:
+    project = tmp_path / "proj"
+    (project / "sub").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(f"[tool.kitaru]\n{line}\n")
+    monkeypatch.chdir(project / "sub")
+    with pytest.raises(KitaruUsageError) as info:
+        fb.arithmetic.run(1)
+    assert str(info.value).startswith(f"{project / 'pyproject.toml'}: {message}")
+    assert KitaruClient().executions.list() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("KITARU_RETRIES", "-1", "KITARU_RETRIES must be an integer >= 0, got '-1'."),
+        ("KITARU_RETRIES", "two", "KITARU_RETRIES must be an integer >= 0, got 'two'."),
+        ("KITARU_STACK", "nosuch", "KITARU_STACK: Unknown stack 'nosuch'."),
+        ("KITARU_IMAGE", '{"nope": 1}', "KITARU_IMAGE: Invalid image settings"),
+        ("KITARU_IMAGE", "{bad", "KITARU_IMAGE is not valid JSON"),
+    ],
+)
+def test_bad_environment_values_name_the_variable(
+    memory_runtime: object, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(KitaruUsageError) as info:
+        fb.arithmetic.run(1)
+    assert str(info.value).startswith(message)
+    assert KitaruClient().executions.list() == []
+
+
+def test_configure_rejects_an_unknown_stack_at_once(memory_runtime: object) -> None:
+    with pytest.raises(
+        KitaruUsageError,
+        match=r"kitaru.configure\(stack='nosuch'\): Unknown stack 'nosuch'\. "
+        "Available stacks: default",
+    ):
+        kitaru.configure(stack="nosuch")
+    assert kitaru.configure().stack is None
+    kitaru.create_stack("team", activate=False)
+    assert kitaru.configure(stack="team").stack == "team"
+    kitaru.delete_stack("team")
+    with pytest.raises(KitaruUsageError, match=r"kitaru.configure\(stack=\.\.\.\): Unknown stack"):
+        fb.arithmetic.run(1)

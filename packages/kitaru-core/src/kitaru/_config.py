@@ -100,9 +100,9 @@ def parse_bool(raw: str, *, source: str) -> bool:
 
 def validate_retries(value: Any, *, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise KitaruUsageError(f"{what} retries must be an integer, got {value!r}.")
+        raise KitaruUsageError(f"{what} retries must be an integer >= 0, got {value!r}.")
     if value < 0:
-        raise KitaruUsageError(f"{what} retries must be >= 0.")
+        raise KitaruUsageError(f"{what} retries must be >= 0, got {value!r}.")
     return value
 
 
@@ -169,37 +169,57 @@ def set_configured_layer(layer: ExecutionSettings) -> None:
         _configured = layer
 
 
-def _pyproject_layer(start: Path | None = None) -> ExecutionSettings:
+def _pyproject_source(start: Path | None = None) -> Path | None:
+    """The nearest ``pyproject.toml``, walking up from ``start`` (default: the current
+    working directory, not the flow's file)."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text())
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise KitaruUsageError(f"Cannot read {candidate}: {exc}") from exc
-            table = data.get("tool", {}).get("kitaru")
-            if not isinstance(table, dict):
-                return ExecutionSettings()
-            if "runner" in table:
-                raise KitaruUsageError(
-                    f"{candidate}: [tool.kitaru] 'runner' is no longer supported; use 'stack'."
-                )
-            unknown = set(table) - {"stack", "cache", "retries", "image"}
-            if unknown:
-                raise KitaruUsageError(
-                    f"{candidate}: unknown [tool.kitaru] keys: {', '.join(sorted(unknown))}. "
-                    "Allowed: stack, cache, retries, image."
-                )
-            return ExecutionSettings(
-                stack=validate_stack(table["stack"]) if "stack" in table else None,
-                cache=validate_cache(table["cache"]) if "cache" in table else None,
-                retries=validate_retries(table["retries"], what="Flow")
-                if "retries" in table
-                else None,
-                image=_image_mapping(table["image"]) if "image" in table else None,
-            )
-    return ExecutionSettings()
+            return candidate
+    return None
+
+
+def _pyproject_table(candidate: Path) -> ExecutionSettings:
+    """The ``[tool.kitaru]`` layer of ``candidate``; a bad value is reported with the file
+    and key it came from."""
+    try:
+        data = tomllib.loads(candidate.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise KitaruUsageError(f"Cannot read {candidate}: {exc}") from exc
+    table = data.get("tool", {}).get("kitaru")
+    if not isinstance(table, dict):
+        return ExecutionSettings()
+    where = f"{candidate}: [tool.kitaru]"
+    if "runner" in table:
+        raise KitaruUsageError(f"{where} 'runner' is no longer supported; use 'stack'.")
+    unknown = set(table) - {"stack", "cache", "retries", "image"}
+    if unknown:
+        raise KitaruUsageError(
+            f"{candidate}: unknown [tool.kitaru] keys: {', '.join(sorted(unknown))}. "
+            "Allowed: stack, cache, retries, image."
+        )
+    stack, cache, retries = table.get("stack"), table.get("cache"), table.get("retries")
+    if "stack" in table and (not isinstance(stack, str) or not stack.strip()):
+        raise KitaruUsageError(f"{where} stack must be a non-empty string, got {stack!r}.")
+    if "cache" in table and not isinstance(cache, bool):
+        raise KitaruUsageError(f"{where} cache must be true or false, got {cache!r}.")
+    if "retries" in table and (
+        isinstance(retries, bool) or not isinstance(retries, int) or retries < 0
+    ):
+        raise KitaruUsageError(f"{where} retries must be an integer >= 0, got {retries!r}.")
+    image = None
+    if "image" in table:
+        try:
+            image = _image_mapping(table["image"])
+        except KitaruUsageError as exc:
+            raise KitaruUsageError(f"{where} image: {exc}") from exc
+    return ExecutionSettings(
+        stack=stack.strip() if isinstance(stack, str) else None,
+        cache=cache,
+        retries=retries,
+        image=image,
+    )
 
 
 def _env_layer() -> ExecutionSettings:
@@ -210,24 +230,24 @@ def _env_layer() -> ExecutionSettings:
     retries_raw = os.environ.get("KITARU_RETRIES", "").strip()
     retries = None
     if retries_raw:
-        try:
-            retries = validate_retries(int(retries_raw), what="KITARU_RETRIES: flow")
-        except ValueError:
-            raise KitaruUsageError(
-                f"KITARU_RETRIES must be an integer, got {retries_raw!r}."
-            ) from None
+        if not (retries_raw.isascii() and retries_raw.isdigit()):
+            raise KitaruUsageError(f"KITARU_RETRIES must be an integer >= 0, got {retries_raw!r}.")
+        retries = int(retries_raw)
     image_raw = os.environ.get("KITARU_IMAGE", "").strip()
     image = None
     if image_raw:
         import json
 
+        raw: Any = image_raw
         if image_raw.startswith("{"):
             try:
-                image = _image_mapping(json.loads(image_raw))
+                raw = json.loads(image_raw)
             except ValueError as exc:
                 raise KitaruUsageError(f"KITARU_IMAGE is not valid JSON: {exc}") from exc
-        else:
-            image = {"base_image": image_raw}
+        try:
+            image = _image_mapping(raw)
+        except KitaruUsageError as exc:
+            raise KitaruUsageError(f"KITARU_IMAGE: {exc}") from exc
     return ExecutionSettings(
         stack=stack,
         cache=parse_bool(cache_raw, source="KITARU_CACHE") if cache_raw else None,
@@ -243,12 +263,32 @@ def _image_mapping(value: Any) -> dict[str, Any]:
 
 
 def resolve_settings(*, decorator: ExecutionSettings, call: ExecutionSettings) -> ExecutionSettings:
-    """Apply the precedence chain and return fully resolved settings."""
-    from kitaru._stacks import active_stack_name
+    """Apply the precedence chain and return fully resolved settings. An unknown stack is
+    reported with the setting that named it."""
+    from kitaru._stacks import active_stack_name, validate_stack_name
 
     resolved = ExecutionSettings(stack=active_stack_name()).over(DEFAULTS)
-    for layer in (_pyproject_layer(), _env_layer(), configured_layer(), decorator, call):
+    stack_source = ""
+    pyproject = _pyproject_source()
+    layers = (
+        (
+            _pyproject_table(pyproject) if pyproject else ExecutionSettings(),
+            f"{pyproject}: [tool.kitaru] stack",
+        ),
+        (_env_layer(), "KITARU_STACK"),
+        (configured_layer(), "kitaru.configure(stack=...)"),
+        (decorator, "@flow(stack=...)"),
+        (call, ""),
+    )
+    for layer, source in layers:
+        if layer.stack is not None:
+            stack_source = source
         resolved = layer.over(resolved)
+    if resolved.stack is not None:
+        try:
+            validate_stack_name(resolved.stack)
+        except KitaruUsageError as exc:
+            raise KitaruUsageError(f"{stack_source}: {exc}" if stack_source else str(exc)) from None
     return resolved
 
 
@@ -267,6 +307,15 @@ class KitaruConfig:
 _UNSET: Any = object()
 
 
+def _known_stack(name: str) -> str:
+    from kitaru._stacks import validate_stack_name
+
+    try:
+        return validate_stack_name(name)
+    except KitaruUsageError as exc:
+        raise KitaruUsageError(f"kitaru.configure(stack={name!r}): {exc}") from None
+
+
 def configure(
     *,
     stack: Any = _UNSET,
@@ -279,7 +328,9 @@ def configure(
     layer = configured_layer()
     changes: dict[str, Any] = {}
     if stack is not _UNSET:
-        changes["stack"] = None if stack is None else validate_stack(stack)
+        # Stacks live in the user config file, so an unknown name is reported here, not at
+        # the first .run().
+        changes["stack"] = None if stack is None else _known_stack(validate_stack(stack))
     if cache is not _UNSET:
         changes["cache"] = None if cache is None else validate_cache(cache)
     if retries is not _UNSET:

@@ -128,8 +128,15 @@ class _Executions:
     # -- reading ---------------------------------------------------------------------------
 
     def _record(self, exec_id: str) -> ExecutionRecord:
+        """The execution named by ``exec_id``: a full id, else as :meth:`resolve_id` reads
+        it (a unique prefix of at least 6 characters, any case), as the CLI and MCP do."""
         backend = self._rt.backend
-        return _liveness.reap(backend, backend.get_execution(_check_id(exec_id)))
+        text = _check_id(exec_id)
+        try:
+            record = backend.get_execution(text)
+        except ExecutionNotFoundError:
+            record = backend.get_execution(self.resolve_id(text))
+        return _liveness.reap(backend, record)
 
     def resolve_id(self, exec_id_or_prefix: str) -> str:
         """The full id of the execution that ``exec_id_or_prefix`` (>= 6 chars) names.
@@ -471,9 +478,16 @@ class _Executions:
         record = self._record(exec_id)
         if record.state is not ExecutionState.FAILED:
             status = self._build(record, full=False).status
+            hint = ""
+            if record.state is ExecutionState.CANCELLED:
+                hint = (
+                    " A cancelled execution is not continued: start a new one from it with "
+                    f"`kitaru executions replay {record.exec_id} --from <checkpoint>` "
+                    "(KitaruClient().executions.replay)."
+                )
             raise KitaruStateError(
                 f"Only failed executions can be retried. Execution '{record.exec_id}' is "
-                f"currently '{status.value}'.",
+                f"currently '{status.value}'.{hint}",
                 exec_id=record.exec_id,
                 status=status,
             )
