@@ -73,18 +73,22 @@ class NodeRecorder:
         """
         metadata = metadata or {}
         if CALL_KEY not in metadata:
-            return 1 if self.thread_id.startswith(self.exec_id) else None
+            return 1 if self.owned else None
         if metadata.get(EXEC_KEY, self.exec_id) != self.exec_id:
             return None
         return int(metadata[CALL_KEY])
 
-    def __init__(self, backend: Any, thread_id: str, call: int = 1) -> None:
+    def __init__(
+        self, backend: Any, thread_id: str, call: int = 1, *, owned: bool | None = None
+    ) -> None:
         self.backend = backend
         self.thread_id = thread_id
         self.call = call  # the n-th wrapped-graph call on this thread in the flow body
         exec_id = kitaru.durable.current_exec_id()
         assert exec_id is not None
         self.exec_id = exec_id
+        #: whether the thread is the execution's own (named by the wrapper)
+        self.owned = thread_id.startswith(exec_id) if owned is None else owned
         self.prefix = f"{exec_id}/{_q(thread_id)}/"
         self.seq: int | None = None  # the next document's number (looked up on first use)
         self.task_ids: set[str] = set()
@@ -220,3 +224,34 @@ def _completed(task: Any, latest: bool) -> bool:
     if task.result is not None:
         return True
     return not latest and task.error is None and not task.interrupts
+
+
+def check_thread_free(recorder: NodeRecorder, metadata: Any, mid_run: Any) -> None:
+    """Refuse to continue a thread named by the caller that another execution, not finished
+    yet, left mid-run (its graph is running or interrupted on it): the two would interleave
+    their nodes on one conversation. ``metadata`` is the thread's latest checkpoint's and
+    ``mid_run()`` says whether that checkpoint has nodes to run.
+
+    Not a lock: two executions that start on the thread at the same moment, before either
+    has saved a checkpoint, are not told apart.
+    """
+    from kitaru import KitaruClient
+    from kitaru.errors import KitaruStateError
+
+    other = (metadata or {}).get(EXEC_KEY)
+    if recorder.owned or other in (None, recorder.exec_id):
+        return
+    try:  # read through the client: an execution whose runner is gone reads failed
+        status = KitaruClient().executions.get(other).status
+    except Exception:  # (a deleted execution holds nothing)
+        return
+    if not status.is_finished and mid_run():
+        state = status.value
+        raise KitaruStateError(
+            f"Thread '{recorder.thread_id}' is in use by execution '{other}' ({state}), whose "
+            "graph run on it has not finished: two executions cannot continue one thread at "
+            f"once. Let it finish (answer its wait), or cancel it (`kitaru executions cancel "
+            f"{other}`), then run again.",
+            exec_id=other,
+            status=status,
+        )

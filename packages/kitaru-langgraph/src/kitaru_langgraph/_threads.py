@@ -35,11 +35,13 @@ def copy_documents(
     upto: str | None = None,
     with_last_writes: bool = True,
     target_exec: str | None = None,
+    source_exec: str | None = None,
 ) -> None:
     """Copy thread ``source`` (every namespace) to ``target`` in one commit: checkpoints up
     to ``upto`` (a checkpoint id; all by default), their writes (``upto``'s only with
     ``with_last_writes``) and the channel values. ``target_exec`` re-labels the copied
-    checkpoints as made by that execution."""
+    checkpoints made by ``source_exec`` (by any execution when None) as made by that
+    execution; a thread named by the caller also holds other executions' checkpoints."""
     backend = saver.runtime.backend
     docs: list[DocumentRecord] = []
     for kind in ("c", "v", "w"):
@@ -51,8 +53,14 @@ def copy_documents(
                 if upto is not None and value["id"] > upto:
                     continue
                 value = {**value, "thread_id": target}
-                if target_exec is not None and _EXEC_KEY in value.get("meta", {}):
+                made_by = value.get("meta", {}).get(_EXEC_KEY)
+                if (
+                    target_exec is not None
+                    and made_by is not None
+                    and made_by == (source_exec or made_by)
+                ):
                     value["meta"] = {**value["meta"], _EXEC_KEY: target_exec}
+                    value.update(_relabelled(saver, value, target_exec))
             elif kind == "w" and upto is not None:
                 checkpoint_id = parts[3]
                 if checkpoint_id > upto or (checkpoint_id == upto and not with_last_writes):
@@ -65,6 +73,15 @@ def copy_documents(
             )
     if docs:
         backend.put_documents(docs)
+
+
+def _relabelled(saver: KitaruCheckpointSaver, value: dict[str, Any], exec_id: str) -> Any:
+    """The serialized metadata of checkpoint document ``value``, made by ``exec_id``."""
+    import base64
+
+    meta = saver.serde.loads_typed((value["mtype"], base64.b64decode(value["metadata"])))
+    mtype, blob = saver.serde.dumps_typed({**meta, _EXEC_KEY: exec_id})
+    return {"mtype": mtype, "metadata": base64.b64encode(blob).decode()}
 
 
 def delete_for_runs(saver: KitaruCheckpointSaver, run_ids: Sequence[str]) -> None:

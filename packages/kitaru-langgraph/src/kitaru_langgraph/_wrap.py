@@ -1,12 +1,14 @@
 """``klg.wrap(graph)``: run a compiled LangGraph graph durably inside a ``@flow``.
 
-Inside the flow body each call of ``invoke/ainvoke/stream/astream`` gets a LangGraph *thread*
-owned by the execution (``<exec_id>`` for the first call, ``<exec_id>:<n>`` for the n-th) and
-runs on a copy of the graph whose checkpointer is :class:`KitaruCheckpointSaver` with
-``durability="sync"``, so each superstep's checkpoint is in the journal before the next node
-starts. That checkpointer is what makes completed nodes not run again: when the flow body runs
-again (retry after a crash, continuation after input), the call finds its thread and resumes it
-(``graph.invoke(None)``), or re-reads the final state of a thread that already finished.
+Inside the flow body each call of ``invoke/ainvoke/stream/astream`` (``batch/abatch``: one
+``invoke`` per input, in turn) gets a LangGraph *thread* owned by the execution
+(``<exec_id>`` for the first call, ``<exec_id>:<n>`` for the n-th; a ``thread_id`` of the
+caller's is kept, and continued by one execution at a time) and runs on a copy of the graph
+whose checkpointer is :class:`KitaruCheckpointSaver` with ``durability="sync"``, so each
+superstep's checkpoint is in the journal before the next node starts. That checkpointer is
+what makes completed nodes not run again: when the flow body runs again (retry after a crash,
+continuation after input), the call finds its thread and resumes it (``graph.invoke(None)``),
+or re-reads the final state of a thread that already finished.
 
 Each completed node, subgraph nodes included, is also *recorded* as a checkpoint call of type
 ``graph_node`` named after the node (``<node>``, ``<node>_2``, ...; ``<parent>:<node>`` inside
@@ -35,12 +37,29 @@ from typing import Any
 import kitaru
 from kitaru.backend import DocumentRecord
 from kitaru.durable import in_checkpoint, in_flow
+from kitaru.errors import KitaruUsageError
 from kitaru.runtime import Runtime, current_runtime
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
 
-from kitaru_langgraph._fork import check_override, fork_for_replay, later_overrides
-from kitaru_langgraph._nodes import CALL_KEY, EXEC_KEY, NodeRecorder, json_safe, node_name
+from kitaru_langgraph._fork import (
+    ForkPlan,
+    Source,
+    apply_fork,
+    check_override,
+    find_source,
+    fork_thread,
+    later_overrides,
+    plan_fork,
+)
+from kitaru_langgraph._nodes import (
+    CALL_KEY,
+    EXEC_KEY,
+    NodeRecorder,
+    check_thread_free,
+    json_safe,
+    node_name,
+)
 from kitaru_langgraph._saver import KitaruCheckpointSaver
 
 __all__ = ["KitaruGraph", "wrap"]
@@ -85,6 +104,9 @@ class _Run:
     overrides: dict[str, str] = field(default_factory=dict)
     #: nodes the graph stops before so that their override can be applied
     stop_before: set[str] = field(default_factory=set)
+    #: in a replay: the source thread, and how this call's thread forks it
+    source: Source | None = None
+    fork: ForkPlan | None = None
     values: Any = None
     #: whether a task of the current pass was interrupted
     interrupted: bool = False
@@ -144,15 +166,27 @@ class _Run:
         if snap.interrupts or not (self.stop_before & set(snap.next)):
             return False
         payloads = (kitaru.durable.replay_plan() or {}).get("overrides") or {}
+        replacements = self.fork.replacements if self.fork is not None else {}
         for task in snap.tasks:
             invocation_id = self.recorder.next_id(task.name)
-            if self.overrides.get(invocation_id) == task.name:
+            if self.overrides.get(invocation_id) != task.name:
+                continue
+            if invocation_id in payloads:
                 from kitaru.durable import payload_from_json
 
                 update = self.saver.runtime.decode(payload_from_json(payloads[invocation_id]))
                 check_override(self.graph, task.name, update)
-                self.graph.update_state(self.cfg, update, as_node=task.name)
-                self.recorder.record(task.name, update, task.id, invocation_id=invocation_id)
+            else:  # a node before the frontier: its recorded writes (the input changed)
+                _, update, inner = replacements[invocation_id]
+                for doc in inner:
+                    self.recorder.record(
+                        doc["node"],
+                        doc["summary"]["update"],
+                        doc.get("task_id"),
+                        invocation_id=doc["invocation_id"],
+                    )
+            self.graph.update_state(self.cfg, update, as_node=task.name)
+            self.recorder.record(task.name, update, task.id, invocation_id=invocation_id)
         return True
 
     def settled(self) -> bool:
@@ -173,7 +207,8 @@ class _Run:
 class KitaruGraph:
     """A compiled LangGraph graph that runs durably inside a ``@flow`` (see :func:`wrap`).
 
-    Every attribute other than the four run methods is the wrapped graph's.
+    Every attribute other than the run methods is the wrapped graph's; in a flow body the
+    graph's other entry points (``stream_events``, ``batch_as_completed``, ...) are refused.
     """
 
     def __init__(
@@ -185,7 +220,10 @@ class KitaruGraph:
         self._copies: dict[int, tuple[Runtime, Pregel]] = {}
 
     def __getattr__(self, attr: str) -> Any:
-        return getattr(self.graph, attr)
+        value = getattr(self.graph, attr)
+        if attr in _NOT_DURABLE and in_flow() and not in_checkpoint():
+            return _refused(attr)
+        return value
 
     def __repr__(self) -> str:
         return f"KitaruGraph({self.name!r})"
@@ -205,15 +243,21 @@ class KitaruGraph:
         assert isinstance(graph.checkpointer, KitaruCheckpointSaver)
         return graph, graph.checkpointer
 
-    def _run(self, config: Any, modes: list[str], single: bool, kwargs: dict[str, Any]) -> _Run:
+    def _run(
+        self, input: Any, config: Any, modes: list[str], single: bool, kwargs: dict[str, Any]
+    ) -> _Run:
         graph, saver = self._durable()
         cfg = dict(config or {})
         configurable = dict(cfg.get("configurable") or {})
         exec_id = kitaru.durable.current_exec_id()
         assert exec_id is not None
-        if "thread_id" not in configurable:
+        plan = dict(kitaru.durable.replay_plan() or {})
+        user_thread = configurable.get("thread_id")
+        if user_thread is None:
             n = kitaru.durable.next_run_number(_THREAD_COUNTER)
             configurable["thread_id"] = exec_id if n == 1 else f"{exec_id}:{n}"
+        elif plan:  # a replay never writes into the caller's (live) thread: it forks it
+            configurable["thread_id"] = fork_thread(exec_id, str(user_thread))
         cfg["configurable"] = configurable
         thread_id = str(configurable["thread_id"])
         # The n-th call on this thread in this run of the body (stable across restarts) tags
@@ -225,14 +269,24 @@ class KitaruGraph:
             graph=graph,
             saver=saver,
             cfg=cfg,
-            recorder=NodeRecorder(saver.runtime.backend, thread_id, call),
+            recorder=NodeRecorder(
+                saver.runtime.backend, thread_id, call, owned=user_thread is None
+            ),
             modes=modes,
             single=single,
             subgraphs=bool(kwargs.pop("subgraphs", False)),
             kwargs=kwargs,
         )
-        plan = kitaru.durable.replay_plan()
-        run.overrides = later_overrides(saver.runtime.backend, dict(plan or {}), exec_id, thread_id)
+        if plan:
+            user = None if user_thread is None else str(user_thread)
+            run.source = find_source(saver, plan, exec_id, thread_id, user)
+        if run.source is not None:
+            _check_overrides(graph, saver, plan, run.source)
+            run.overrides = later_overrides(saver, plan, run.source)
+            if call == 1:
+                run.fork = plan_fork(graph, saver, plan, run.source, input)
+            if run.fork is not None:
+                run.overrides.update({i: r[0] for i, r in run.fork.replacements.items()})
         user_before = kwargs.get("interrupt_before")
         if run.overrides and user_before != "*":
             run.stop_before = set(run.overrides.values()) - set(user_before or ())
@@ -241,12 +295,11 @@ class KitaruGraph:
         return run
 
     def _fork(self, run: _Run) -> bool:
-        plan = kitaru.durable.replay_plan()
-        if not plan:
+        if run.fork is None or run.source is None:
             return False
         exec_id = kitaru.durable.current_exec_id()
         assert exec_id is not None
-        return fork_for_replay(run.graph, run.saver, run.cfg, dict(plan), exec_id)
+        return apply_fork(run.graph, run.saver, run.cfg, run.fork, run.source, exec_id)
 
     # -- interrupts -> waits ---------------------------------------------------------------------
 
@@ -314,6 +367,7 @@ class KitaruGraph:
         meta = run.saver.latest_metadata(cfg)
         if meta is None and run.recorder.call == 1 and self._fork(run):
             meta = run.saver.latest_metadata(cfg)
+        check_thread_free(run.recorder, meta, lambda: graph.get_state(cfg).next)
         command: Any = input
         snap: StateSnapshot | None = None
         latest = run.recorder.position(meta) if meta is not None else None
@@ -347,7 +401,7 @@ class KitaruGraph:
         if not in_flow() or in_checkpoint():
             return self.graph.invoke(input, config, **kwargs)
         kwargs.pop("stream_mode", None)
-        run = self._run(config, [], True, kwargs)
+        run = self._run(input, config, [], True, kwargs)
         for _ in self._durable_stream(input, run):
             pass
         return run.values
@@ -361,15 +415,62 @@ class KitaruGraph:
             return
         single = not isinstance(stream_mode, list)
         modes = [stream_mode or self.graph.stream_mode] if single else list(stream_mode)
-        yield from self._durable_stream(input, self._run(config, modes, single, kwargs))
+        yield from self._durable_stream(input, self._run(input, config, modes, single, kwargs))
+
+    def batch(
+        self,
+        inputs: list[Any],
+        config: Any = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``graph.batch``; in a flow body the inputs run durably one after the other (each
+        an :meth:`invoke` call on its own thread), not concurrently."""
+        if not in_flow() or in_checkpoint():
+            return self.graph.batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        out: list[Any] = []
+        for item, cfg in zip(inputs, _configs(config, len(inputs)), strict=True):
+            try:
+                out.append(self.invoke(item, cfg, **kwargs))
+            except Exception as error:  # (Kitaru's suspension signals are not Exceptions)
+                if not return_exceptions:
+                    raise
+                out.append(error)
+        return out
 
     # -- async -------------------------------------------------------------------------------
+
+    async def abatch(
+        self,
+        inputs: list[Any],
+        config: Any = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``graph.abatch``; in a flow body the inputs run durably one after the other."""
+        if not in_flow() or in_checkpoint():
+            return await self.graph.abatch(
+                inputs, config, return_exceptions=return_exceptions, **kwargs
+            )
+        out: list[Any] = []
+        for item, cfg in zip(inputs, _configs(config, len(inputs)), strict=True):
+            try:
+                out.append(await self.ainvoke(item, cfg, **kwargs))
+            except Exception as error:
+                if not return_exceptions:
+                    raise
+                out.append(error)
+        return out
 
     async def _adurable_stream(self, input: Any, run: _Run) -> AsyncIterator[Any]:
         graph, cfg = run.graph, run.cfg
         meta = await asyncio.to_thread(run.saver.latest_metadata, cfg)
         if meta is None and run.recorder.call == 1 and await asyncio.to_thread(self._fork, run):
             meta = await asyncio.to_thread(run.saver.latest_metadata, cfg)
+        check = lambda: graph.get_state(cfg).next  # noqa: E731 - read in a worker thread
+        await asyncio.to_thread(check_thread_free, run.recorder, meta, check)
         command: Any = input
         snap: StateSnapshot | None = None
         latest = run.recorder.position(meta) if meta is not None else None
@@ -404,7 +505,7 @@ class KitaruGraph:
         if not in_flow() or in_checkpoint():
             return await self.graph.ainvoke(input, config, **kwargs)
         kwargs.pop("stream_mode", None)
-        run = self._run(config, [], True, kwargs)
+        run = self._run(input, config, [], True, kwargs)
         async for _ in self._adurable_stream(input, run):
             pass
         return run.values
@@ -419,8 +520,71 @@ class KitaruGraph:
             return
         single = not isinstance(stream_mode, list)
         modes = [stream_mode or self.graph.stream_mode] if single else list(stream_mode)
-        async for item in self._adurable_stream(input, self._run(config, modes, single, kwargs)):
+        run = self._run(input, config, modes, single, kwargs)
+        async for item in self._adurable_stream(input, run):
             yield item
+
+
+#: Entry points of a compiled graph that would run it without durability inside a flow body.
+_NOT_DURABLE = frozenset(
+    {
+        "abatch_as_completed",
+        "astream_events",
+        "astream_log",
+        "atransform",
+        "batch_as_completed",
+        "stream_events",
+        "transform",
+    }
+)
+_SUPPORTED = "invoke, ainvoke, stream, astream, batch and abatch"
+
+
+def _refused(attr: str) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise KitaruUsageError(
+            f"graph.{attr}() does not run durably inside a flow: a wrapped graph runs durably "
+            f"through {_SUPPORTED} only. Call one of those in the flow body (or call "
+            f"{attr}() inside a @checkpoint, where the graph runs as a plain graph)."
+        )
+
+    return refuse
+
+
+def _configs(config: Any, n: int) -> list[Any]:
+    """One config per input, as ``Runnable.batch`` takes them (one for all, or a list)."""
+    if isinstance(config, list | tuple):
+        if len(config) != n:
+            raise ValueError(f"batch() got {len(config)} configs for {n} inputs.")
+        return list(config)
+    return [config] * n
+
+
+def _check_overrides(
+    graph: Any, saver: KitaruCheckpointSaver, plan: dict[str, Any], source: Source
+) -> None:
+    """Refuse, before the replayed graph runs anything, an override of this thread that
+    cannot be applied: one of a subgraph's node (overrides apply to the outer graph's nodes;
+    it would be shown as applied and dropped), or one that is not a state update of the
+    graph (see :func:`check_override`)."""
+    from kitaru.durable import payload_from_json
+
+    overrides = plan.get("overrides") or {}
+    for doc in source.docs:
+        invocation_id, node = doc.value["invocation_id"], doc.value["node"]
+        if invocation_id not in overrides:
+            continue
+        if ":" in node:
+            outer = node.split(":", 1)[0]
+            raise KitaruUsageError(
+                f"Cannot override 'checkpoint.{invocation_id}': it is a node of a subgraph, "
+                f"and overrides apply to the outer graph's nodes only. Override the outer "
+                f"node that runs the subgraph ('checkpoint.{outer}') with the update it "
+                "returns, or replay from it."
+            )
+        check_override(
+            graph, node, saver.runtime.decode(payload_from_json(overrides[invocation_id]))
+        )
 
 
 def wrap(
@@ -436,4 +600,22 @@ def wrap(
         wait_timeout: how long ``wait()`` for an ``interrupt()`` listens before the execution
             is left waiting with no process held.
     """
+    from langgraph.graph.state import StateGraph
+
+    if isinstance(graph, StateGraph):
+        raise KitaruUsageError(
+            "klg.wrap() needs a compiled graph, got the StateGraph builder: compile it first: "
+            "klg.wrap(builder.compile(...))."
+        )
+    if not isinstance(graph, Pregel):
+        raise KitaruUsageError(
+            "klg.wrap() needs a compiled LangGraph graph (StateGraph(...).compile() or an "
+            f"@entrypoint), got {type(graph).__name__} {graph!r}."
+        )
+    try:
+        kitaru.durable.check_wait_args(timeout=wait_timeout, what="klg.wrap")
+    except KitaruUsageError as error:  # the same rule as wait(timeout=...), our name for it
+        raise KitaruUsageError(
+            str(error).replace("klg.wrap(timeout=", "klg.wrap(wait_timeout=")
+        ) from None
     return KitaruGraph(graph, name=name, wait_timeout=wait_timeout)

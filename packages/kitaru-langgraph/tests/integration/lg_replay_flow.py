@@ -61,3 +61,73 @@ nested = klg.wrap(outer.compile())
 @flow
 def nested_pipeline(folder: str) -> list[str]:
     return nested.invoke({"folder": folder, "done": []})["done"]
+
+
+class Chat(TypedDict):
+    folder: str
+    msgs: Annotated[list[str], operator.add]
+    reply: str
+
+
+def listen(state: Chat) -> dict[str, Any]:
+    with Path(state["folder"], "runs").open("a") as f:
+        f.write("listen\n")
+    return {}
+
+
+def respond(state: Chat) -> dict[str, Any]:
+    with Path(state["folder"], "runs").open("a") as f:
+        f.write("respond\n")
+    return {"msgs": [f"bot saw {len(state['msgs'])}"], "reply": f"history={state['msgs']}"}
+
+
+talk = StateGraph(Chat)
+talk.add_node("listen", listen)
+talk.add_node("respond", respond)
+talk.add_edge(START, "listen")
+talk.add_edge("listen", "respond")
+talk.add_edge("respond", END)
+chat_graph = klg.wrap(talk.compile())
+
+
+@flow
+def chat(folder: str, msg: str, thread: str) -> str:
+    """A chat session: every execution continues the caller's thread."""
+    out = chat_graph.invoke(
+        {"folder": folder, "msgs": [msg]}, {"configurable": {"thread_id": thread}}
+    )
+    return str(out["reply"])
+
+
+class Scored(TypedDict):
+    folder: str
+    steps: Annotated[list[str], operator.add]
+    score: int
+
+
+def _scored(name: str, bump: int) -> Any:
+    def node(state: Scored) -> dict[str, Any]:
+        with Path(state["folder"], "runs").open("a") as f:
+            f.write(name + "\n")
+        return {"steps": [f"{name}:{state['score']}"], "score": state["score"] + bump}
+
+    return node
+
+
+scoring = StateGraph(Scored)
+scoring.add_node("plan", _scored("plan", 1))
+scoring.add_node("slow", _scored("slow", 10))
+scoring.add_node("good", _scored("good", 0))
+scoring.add_node("bad", _scored("bad", 0))
+scoring.add_edge(START, "plan")
+scoring.add_edge("plan", "slow")
+scoring.add_conditional_edges("slow", lambda s: "good" if s["score"] > 5 else "bad")
+scoring.add_edge("good", END)
+scoring.add_edge("bad", END)
+scored_graph = klg.wrap(scoring.compile())
+
+
+@flow
+def scored(folder: str, score: int = 0) -> list[str]:
+    """The graph's input comes from the flow's arguments."""
+    return scored_graph.invoke({"folder": folder, "steps": [], "score": score})["steps"]

@@ -377,3 +377,100 @@ def test_interrupt_in_a_subgraph_is_a_wait_named_after_its_outer_node(
     calls = client.executions.get(handle.exec_id).checkpoints
     assert [c.invocation_id for c in calls] == ["approval:ask", "approval", "write"]
     assert RUNS == {"write": 1}
+
+
+@flow
+def batch_flow() -> list[list[str]]:
+    outs = plain.batch([{"topic": "a", "steps": []}, {"topic": "b", "steps": ["b"]}])
+    return [out["steps"] for out in outs]
+
+
+def test_batch_in_a_flow_runs_each_input_durably(memory_runtime: Runtime) -> None:
+    handle = batch_flow.run()
+    nodes = ["research", "write", "research2"]
+    assert handle.wait(timeout=30) == [nodes, ["b", *nodes]]
+    ids = [c.invocation_id for c in KitaruClient().executions.get(handle.exec_id).checkpoints]
+    assert ids == [*nodes, *(f"{n}_2" for n in nodes)]
+
+
+async def _abatch() -> int:
+    outs = await plain.abatch([{"topic": "a", "steps": []}] * 2)
+    return len(outs)
+
+
+@flow
+def abatch_flow() -> int:
+    return asyncio.run(_abatch())
+
+
+def test_abatch_in_a_flow_runs_each_input_durably(memory_runtime: Runtime) -> None:
+    handle = abatch_flow.run()
+    assert handle.wait(timeout=30) == 2
+    assert len(KitaruClient().executions.get(handle.exec_id).checkpoints) == 6
+
+
+@flow
+def unsupported_flow(method: str) -> str:
+    try:
+        getattr(plain, method)([{"topic": "a", "steps": []}])
+    except kitaru.errors.KitaruUsageError as error:
+        return str(error)
+    return "ran"
+
+
+@pytest.mark.parametrize("method", ["batch_as_completed", "stream_events", "transform"])
+def test_entry_points_that_are_not_durable_are_refused_in_a_flow(
+    memory_runtime: Runtime, method: str
+) -> None:
+    message = unsupported_flow.run(method).wait(timeout=30)
+    assert message.startswith(f"graph.{method}() does not run durably inside a flow")
+    assert "invoke, ainvoke, stream, astream, batch and abatch" in message
+    assert RUNS == {}
+
+
+def test_wrap_refuses_what_is_not_a_compiled_graph_and_bad_wait_timeouts() -> None:
+    builder = StateGraph(State)
+    builder.add_node("a", _node("a"))
+    builder.add_edge(START, "a")
+    with pytest.raises(kitaru.errors.KitaruUsageError, match=r"compile it first: klg\.wrap\("):
+        klg.wrap(builder)  # type: ignore[arg-type]
+    with pytest.raises(kitaru.errors.KitaruUsageError, match="needs a compiled LangGraph graph"):
+        klg.wrap(lambda x: x)  # type: ignore[arg-type]
+    for bad in (-1, "x", float("nan"), True):
+        with pytest.raises(
+            kitaru.errors.KitaruUsageError,
+            match=r"klg\.wrap\(wait_timeout=\.\.\.\) must be a number of seconds >= 0",
+        ):
+            klg.wrap(builder.compile(), wait_timeout=bad)  # type: ignore[arg-type]
+    assert klg.wrap(builder.compile(), wait_timeout=None).wait_timeout is None
+
+
+@flow
+def hitl_session_flow() -> list[str]:
+    return hitl.invoke({"topic": "t", "steps": []}, {"configurable": {"thread_id": "busy"}})[
+        "steps"
+    ]
+
+
+def test_a_thread_left_mid_run_by_an_unfinished_execution_is_refused(
+    memory_runtime: Runtime, wait_for_status: Callable[..., None]
+) -> None:
+    """Two executions on one caller-named thread would interleave their nodes: while the
+    first waits at an interrupt on it, the second fails at once, naming the first."""
+    first = hitl_session_flow.run()
+    client = KitaruClient()
+    wait_for_status(first.exec_id, "waiting")
+    second = hitl_session_flow.run()
+    with pytest.raises(kitaru.errors.KitaruError):
+        second.wait(timeout=30)
+    failure = client.executions.get(second.exec_id).failure
+    assert failure is not None and failure.exception_type == "kitaru.errors.KitaruStateError"
+    assert f"Thread 'busy' is in use by execution '{first.exec_id}' (" in failure.message
+    assert "two executions cannot continue one thread at once" in failure.message
+    assert RUNS == {"research": 1, "review": 1}  # the second ran no node
+    client.executions.input(first.exec_id, wait="review", value="yes")
+    wait_for_status(first.exec_id, "waiting")
+    client.executions.input(first.exec_id, wait="review_2", value="sure")
+    assert FlowHandle(first.exec_id).wait(timeout=30)[-1] == "write"
+    third = hitl_session_flow.run()  # the thread is free again: the next one continues it
+    wait_for_status(third.exec_id, "waiting")
