@@ -6,6 +6,7 @@ from pathlib import Path
 
 import kitaru
 from kitaru import checkpoint, flow, wait
+from pydantic import BaseModel
 
 CALLS: list[str] = []
 
@@ -133,3 +134,28 @@ def fixable(timeout: float = 0.2) -> str:
         return f"{first}:{ask_inside()}"
     answer = wait(name="answer", schema=str, timeout=timeout)
     return f"{first}:{use_answer(answer)}"
+
+
+class Plan(BaseModel):
+    steps: int
+
+
+@checkpoint
+def plan(n: int) -> Plan:
+    return Plan(steps=n)
+
+
+@checkpoint
+def count(n: int) -> int:
+    return n + 1
+
+
+@checkpoint
+def use_plan(plan: Plan, total: int) -> str:
+    assert isinstance(plan, Plan), type(plan)  # a model, also when overridden with JSON
+    return f"{plan.steps} steps, total {total}"
+
+
+@flow
+def planned(n: int) -> str:
+    return use_plan(plan(n), count(n))

@@ -6,7 +6,7 @@ import time
 
 import kitaru
 import pytest
-from kitaru import KitaruClient, checkpoint, flow
+from kitaru import FlowHandle, KitaruClient, checkpoint, flow
 from kitaru.errors import (
     FailureOrigin,
     KitaruContextError,
@@ -348,3 +348,21 @@ def test_a_failed_checkpoint_does_not_pin_the_sequence_for_fixed_code(
     assert calls["add"].status.value == "completed" and len(calls["add"].attempts) == 1
     assert calls["ask_inside"].status.value == "failed"  # kept as history
     assert calls["use_answer"].status.value == "completed"
+
+
+def test_a_replay_override_takes_the_checkpoint_return_type(runtime: object) -> None:
+    handle = fb.planned.run(2)
+    assert handle.wait(timeout=10) == "2 steps, total 3"
+    client = KitaruClient()
+    overrides = {"checkpoint.plan": {"steps": "9"}, "checkpoint.count": "41"}
+    converted = client.executions.replay(handle.exec_id, from_="use_plan", overrides=overrides)
+    assert FlowHandle(converted.exec_id).wait(timeout=30) == "9 steps, total 41"
+    again = client.executions.get(converted.exec_id)
+    assert [c.overridden for c in again.checkpoints[:2]] == [True, True]
+    wrong = client.executions.replay(
+        handle.exec_id, from_="use_plan", overrides={"checkpoint.count": "not a number"}
+    )
+    with pytest.raises(Exception, match="does not fit its return type int"):
+        FlowHandle(wrong.exec_id).wait(timeout=30)
+    failed = client.executions.get(wrong.exec_id)
+    assert failed.failure is not None and failed.failure.origin.value == "usage"

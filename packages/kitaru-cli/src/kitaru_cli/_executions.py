@@ -187,7 +187,8 @@ def replay_command(
         typer.Option(
             "--from",
             help="Checkpoint to replay from (name, invocation id or call id). Calls before "
-            "it reuse the source's outputs; waits are asked again (never answered in advance).",
+            "it (and before any overridden call) reuse the source's outputs; waits are asked "
+            "again (never answered in advance).",
         ),
     ] = None,
     args: Annotated[

@@ -486,16 +486,17 @@ def _execute(
     backend = runtime.backend
     plan = ctx.replay_plan
     if plan:
-        from kitaru._replay import payload_from_json
+        from kitaru._replay import override_value, payload_from_json
 
         source_exec = plan.get("source_exec_id")
         if invocation_id in plan.get("overrides", {}):
+            given = runtime.decode(payload_from_json(plan["overrides"][invocation_id]))
             return _reuse(  # type: ignore[no-any-return]
                 cp,
                 ctx,
                 invocation_id,
                 seq,
-                payload=payload_from_json(plan["overrides"][invocation_id]),
+                payload=runtime.encode(override_value(cp.func, invocation_id, given)),
                 cached_from=None,
                 overridden=True,
                 parents=parents,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kitaru import _liveness
@@ -133,3 +133,34 @@ def plan_replay(
         "overrides": override_payloads,
     }
     return source, plan
+
+
+def override_value(func: Callable[..., Any], invocation_id: str, value: Any) -> Any:
+    """A replay override converted to the checkpoint's declared return type (as pydantic
+    converts: a JSON object to a model, "3" to 3); a value it cannot take is refused,
+    naming the checkpoint and the type. Without a usable annotation the value is kept."""
+    import typing
+
+    try:
+        annotation = typing.get_type_hints(func).get("return")
+    except Exception:  # an annotation that cannot be resolved here: nothing to check
+        return value
+    if annotation is None or annotation is Any:
+        return value
+    import pydantic
+
+    try:
+        adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(annotation)
+    except Exception:  # a type pydantic cannot describe: nothing to check
+        return value
+    try:
+        return adapter.validate_python(value)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise KitaruUsageError(
+            f"The replay override of checkpoint '{invocation_id}' does not fit its return type "
+            f"{getattr(annotation, '__name__', annotation)}: {problems} (got {value!r:.200}). "
+            "Replay again with an override of that type."
+        ) from None
