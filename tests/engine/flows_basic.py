@@ -159,3 +159,14 @@ def use_plan(plan: Plan, total: int) -> str:
 @flow
 def planned(n: int) -> str:
     return use_plan(plan(n), count(n))
+
+
+FAIL_ONCE_TRIES: list[int] = []
+
+
+@flow
+def fails_once() -> str:
+    FAIL_ONCE_TRIES.append(1)
+    if len(FAIL_ONCE_TRIES) == 1:
+        raise RuntimeError("first try fails")
+    return "ok"

@@ -347,3 +347,46 @@ def test_the_client_takes_id_prefixes_and_any_case(runtime: object) -> None:
         client.executions.get(full[:4])
     with pytest.raises(Exception, match="was not found"):
         client.executions.get("ffffff00")
+
+
+def test_the_loser_of_two_concurrent_retries_is_told_so(tmp_path: Path) -> None:
+    import threading
+
+    from kitaru.errors import KitaruStateError
+
+    class RacingRestart(MemoryBackend):
+        """Holds both retries at restart(), so they both read the execution failed."""
+
+        gate = threading.Barrier(2, timeout=10)
+
+        def restart(self, exec_id: str, **kwargs: Any) -> Any:
+            self.gate.wait()
+            return super().restart(exec_id, **kwargs)
+
+    from . import flows_basic as fb
+
+    fb.FAIL_ONCE_TRIES.clear()
+    runtime = Runtime(backend=RacingRestart(), artifact_store=LocalArtifactStore(tmp_path / "a"))
+    with use_runtime(runtime):
+        handle = fb.fails_once.run()
+        with pytest.raises(Exception, match="first try fails"):
+            handle.wait(timeout=10)
+        outcomes: list[str] = []
+
+        def retry() -> None:
+            try:
+                KitaruClient().executions.retry(handle.exec_id)
+                outcomes.append("retried")
+            except KitaruStateError as exc:
+                outcomes.append(str(exc))
+
+        from contextvars import copy_context
+
+        threads = [threading.Thread(target=copy_context().run, args=(retry,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=20)
+        assert FlowHandle(handle.exec_id).wait(timeout=10) == "ok"
+    assert sorted(outcomes)[1] == "retried", outcomes
+    assert "was continued by another retry just now" in sorted(outcomes)[0]

@@ -154,7 +154,7 @@ def _hint(exec_id: str, *, source: str, checkpoint: str | None) -> str:
         )
     if source == "runner":
         return "Hint: use `--source step` (inside checkpoints) or `--source all`."
-    return "Hint: the execution has not printed or logged anything yet."
+    return "Hint: the execution has not printed or logged anything (so far)."
 
 
 def format_entry(entry: LogEntry, *, verbose: int) -> str:

@@ -27,8 +27,15 @@ def select_wait(runtime: Runtime, exec_id: str, selector: str) -> WaitRecord:
     waits = runtime.backend.get_waits(exec_id)
     pending = [w for w in waits if w.state is WaitState.PENDING]
     if not pending:
+        done = [w for w in waits if selector in (w.name, w.wait_id)]
+        already = (
+            f" Wait '{selector}' is already {done[0].state.value}"
+            + (" (another answer came first)." if done[0].state is WaitState.RESOLVED else ".")
+            if done
+            else ""
+        )
         raise KitaruStateError(
-            f"Execution '{exec_id}' has no pending waits to resolve.", exec_id=exec_id
+            f"Execution '{exec_id}' has no pending waits to resolve.{already}", exec_id=exec_id
         )
     matches = [w for w in pending if selector in (w.name, w.wait_id)]
     if not matches:

@@ -491,7 +491,17 @@ class _Executions:
                 exec_id=record.exec_id,
                 status=status,
             )
-        self._restart(record, ExecutionState.FAILED)
+        try:
+            self._restart(record, ExecutionState.FAILED)
+        except KitaruStateError:  # another retry (or resume) moved it on first
+            now = self.get(record.exec_id)
+            raise KitaruStateError(
+                f"Execution '{record.exec_id}' was continued by another retry just now: it is "
+                f"'{now.status.value}'. Nothing more to do; follow it with get() or "
+                "FlowHandle.wait().",
+                exec_id=record.exec_id,
+                status=now.status,
+            ) from None
         return self.get(record.exec_id)
 
     def resume(self, exec_id: str) -> Execution:
