@@ -149,6 +149,10 @@ def rows(execution: Execution, *, pending: Sequence[PendingWait] = ()) -> list[t
         out.extend(failure_rows(execution))
     elif execution.status_reason:
         out.append(("Reason", execution.status_reason))
+    if execution.cancel_requested:
+        out.append(
+            ("Cancel", "requested: it stops at its next checkpoint boundary, agent step or wait")
+        )
     active = [c for c in execution.checkpoints if c.status.value == "running"]
     if active:
         since = [f"{c.invocation_id} (since {when(c.started_at)})" for c in active]

@@ -571,9 +571,13 @@ def test_cancel_of_a_running_execution_is_a_request(cli, memory_runtime) -> None
         ]
         doc = cli("executions", "cancel", exec_id, "-o", "json").json()
         assert doc["cancel"] == "requested" and doc["item"]["status"] == "running"
+        assert doc["item"]["cancel_requested"] is True
+        shown = cli("executions", "get", exec_id).stdout
+        assert "Cancel: requested: it stops at its next checkpoint boundary" in shown
     finally:
         cli_flows.GATE.set()
     assert settle(exec_id, "cancelled") == "cancelled"
+    assert "Cancel:" not in cli("executions", "get", exec_id).stdout
 
 
 def test_replay(cli, memory_runtime, waiting: str) -> None:

@@ -146,6 +146,9 @@ class Execution:
     artifact_count: int | None = None
     #: Every wait of the execution, oldest first (filled by ``executions.get``).
     waits: tuple[WaitInfo, ...] = ()
+    #: A cancel was requested and the runner has not stopped yet (at its next checkpoint
+    #: boundary, agent step or wait).
+    cancel_requested: bool = False
     _client: KitaruClient | None = field(default=None, repr=False, compare=False)
 
     def _c(self) -> KitaruClient:

@@ -295,6 +295,7 @@ class _Executions:
                 "checkpoint_count": counts[0] if counts else None,
                 "artifact_count": counts[1] if counts else None,
                 "waits": waits,
+                "cancel_requested": record.cancel_requested and not record.state.is_finished,
                 "_client": self._client,
             },
         )
