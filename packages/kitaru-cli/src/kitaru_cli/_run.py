@@ -159,6 +159,9 @@ def follow(
         spinner.stop()
     from kitaru.client import to_jsonable
 
+    if last == "failed" and not out.json:  # where, before the error itself
+        for label, value in _shapes.failure_rows(client.executions.get(exec_id)):
+            out.note(f"{label}: {value}")
     result = handle.get()  # raises the typed execution error unless it completed
     execution = client.executions.get(exec_id)
     if out.json:

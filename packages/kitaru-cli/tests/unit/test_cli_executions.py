@@ -81,6 +81,9 @@ def test_run_wait_failure_exits_1(cli, memory_runtime) -> None:
     text = cli("run", "cli_flows:failing_flow", "--args", '{"x": 2}', "--wait")
     assert text.exit_code == 1
     assert "Error: Execution" in text.stderr and "boom 2" in text.stderr
+    # Where it failed (the user's frame), before the error itself.
+    assert "Failed at: " in text.stderr and "cli_flows.py:" in text.stderr
+    assert text.stderr.index("Failed at: ") < text.stderr.index("Error: Execution")
 
 
 def test_a_usage_failure_says_to_fix_the_code_before_retrying(cli, memory_runtime) -> None:
