@@ -132,7 +132,7 @@ def test_flow_wait_inside_a_user_checkpoint(runtime: object) -> None:
     assert pending.metadata == {"tool_args": {"x": 1}}
     # Suspended inside: journaled as running (it continues when the flow reruns).
     (suspended,) = client.executions.get(handle.exec_id).checkpoints
-    assert (suspended.invocation_id, suspended.status.value) == ("user_step", "running")
+    assert (suspended.invocation_id, suspended.status.value) == ("user_step", "waiting")
     client.executions.input(handle.exec_id, wait="approve_tool", value=True)
     assert FlowHandle(handle.exec_id).wait(timeout=30) == "final answer (approved=True)"
     (call,) = client.executions.get(handle.exec_id).checkpoints

@@ -232,8 +232,9 @@ def _with_agent() -> int:
 def test_a_checkpoint_suspended_at_a_wait_stays_running_until_it_ends(
     runtime: Runtime, answer: str
 ) -> None:
-    """An adapter's checkpoint that waits inside reads ``running`` while its execution waits;
-    the continuation finishes that same attempt, or cancelling fails it."""
+    """An adapter's checkpoint that waits inside reads ``waiting`` while its execution waits
+    (its attempt still ``running``); the continuation finishes that same attempt, or
+    cancelling fails it."""
     handle = _with_agent.run()
     client = KitaruClient()
     _poll(  # suspended: the runner stopped listening (after the wait's 0.6 s window)
@@ -243,7 +244,7 @@ def test_a_checkpoint_suspended_at_a_wait_stays_running_until_it_ends(
     waiting = client.executions.get(handle.exec_id)
     assert waiting.status.value == "waiting"
     [call] = waiting.checkpoints
-    assert call.status.value == "running"
+    assert call.status.value == "waiting"
     [attempt] = call.attempts
     assert attempt.status.value == "running"
     if answer == "input":

@@ -93,3 +93,29 @@ def test_a_replay_asks_its_waits_under_the_source_names(memory_runtime: Runtime)
         "first: published",
         "second: published",
     ]
+
+
+@checkpoint
+def approve(amount: int) -> str:  # cached by default: same code, same arguments
+    ok = flow_wait(name="approve", schema=bool, question=f"Refund {amount}?", timeout=0)
+    return f"refund {amount}: {ok}"
+
+
+@flow
+def refund(amount: int) -> str:
+    return approve(amount)
+
+
+def test_an_answer_is_never_reused_by_another_execution(memory_runtime: Runtime) -> None:
+    client = KitaruClient()
+    first = refund.run(40)
+    _waiting(memory_runtime, first.exec_id)
+    client.executions.input(first.exec_id, wait="approve", value=True)
+    assert FlowHandle(first.exec_id).wait(timeout=30) == "refund 40: True"
+    # Same code, same arguments: a cached checkpoint would return the first approval.
+    second = refund.run(40)
+    _waiting(memory_runtime, second.exec_id)
+    client.executions.input(second.exec_id, wait="approve", value=False)
+    assert FlowHandle(second.exec_id).wait(timeout=30) == "refund 40: False"
+    (call,) = client.executions.get(second.exec_id).checkpoints
+    assert call.cached_from is None

@@ -182,7 +182,8 @@ def wait_rows(wait: PendingWait, *, prefix: str, width: int | None = 200) -> lis
     metadata = dict(wait.metadata)
     tool = metadata.get("tool_name")
     if isinstance(tool, str) and tool:
-        arguments = _json_text(metadata.get("tool_args"), width)
+        # tool_args: PydanticAI's hitl tools; tool_input: Claude's approvals
+        arguments = _json_text(metadata.get("tool_args", metadata.get("tool_input")), width)
         shown.append((f"{prefix}tool call", f"{tool} with arguments {arguments}"))
     if metadata:
         shown.append((f"{prefix}metadata", _json_text(metadata, width)))

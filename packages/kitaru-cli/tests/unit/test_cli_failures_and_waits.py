@@ -170,3 +170,23 @@ def test_input_interactive_shows_the_tool_call_being_approved(
     assert '  Tool call: delete_rows with arguments {"table": "users"}' in lines
     metadata = next(x for x in lines if x.startswith("  Metadata: "))
     assert json.loads(metadata.removeprefix("  Metadata: "))["tool_call_id"] == "call-ask"
+
+
+def test_wait_rows_show_the_tool_call_of_either_adapter() -> None:
+    from kitaru.client import PendingWait
+    from kitaru_cli._shapes import wait_rows
+
+    pydantic_ai = PendingWait(
+        wait_id="w1", name="ask", metadata={"tool_name": "refund", "tool_args": {"amount": 40}}
+    )
+    claude = PendingWait(
+        wait_id="w2",
+        name="approve_bash",
+        metadata={"tool_name": "Bash", "tool_input": {"command": "make clean"}},
+    )
+    assert ("Wait tool call", 'refund with arguments {"amount": 40}') in wait_rows(
+        pydantic_ai, prefix="Wait "
+    )
+    assert ("Wait tool call", 'Bash with arguments {"command": "make clean"}') in wait_rows(
+        claude, prefix="Wait "
+    )

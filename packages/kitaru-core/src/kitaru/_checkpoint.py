@@ -649,7 +649,9 @@ def _run_live(
                 started_at=first_started,
                 ended_at=ended,
                 output_artifact_id=artifact.artifact_id,
-                cache_key=cache_key,
+                # A call that asked a human (a wait inside) is never served to another
+                # execution from the cache: that answer was given for this one.
+                cache_key=None if scope.asked_wait else cache_key,
                 metadata=dict(metadata),
                 parent_invocation_ids=tuple(parents),
             )

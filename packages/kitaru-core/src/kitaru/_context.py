@@ -32,6 +32,8 @@ class CheckpointScope:
     event_counts: dict[str, int] = field(default_factory=dict)
     #: How many waits of each name this call has asked for (see ``kitaru._wait``).
     wait_ordinals: dict[str, int] = field(default_factory=dict)
+    #: A wait was asked inside this call (or replayed): its output is not cached.
+    asked_wait: bool = False
     recorded_events: dict[str, Any] | None = None
     #: Artifacts saved in this call and not yet journaled: they are committed with the next
     #: journaled event or with the call itself (one commit instead of one per save()).

@@ -155,6 +155,8 @@ def _next_ordinal(ctx: Any, scope: Any, base: str) -> str:
     """Count a wait of ``base`` where it is asked for (the flow body, or one checkpoint
     call); return its origin key: the same for the same wait whenever the body reruns,
     however waits of parallel checkpoint calls interleave. Call with ``ctx.lock`` held."""
+    if scope is not None:
+        scope.asked_wait = True
     ordinals = scope.wait_ordinals if scope is not None else ctx.wait_ordinals
     ordinals[base] = n = ordinals.get(base, 0) + 1
     where = scope.invocation_id if scope is not None else ""

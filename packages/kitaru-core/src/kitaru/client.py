@@ -247,7 +247,12 @@ class _Executions:
                         invocation_id=call.invocation_id,
                         status=ExecutionStatus(call.state.value)
                         if call.state is not CallState.RUNNING
-                        else ExecutionStatus.RUNNING,
+                        # a call left running by a suspended segment waits with it
+                        else (
+                            ExecutionStatus.WAITING
+                            if status is ExecutionStatus.WAITING
+                            else ExecutionStatus.RUNNING
+                        ),
                         started_at=call.started_at,
                         ended_at=call.ended_at,
                         checkpoint_type=call.checkpoint_type,

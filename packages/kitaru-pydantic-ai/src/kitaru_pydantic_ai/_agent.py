@@ -203,7 +203,7 @@ class KitaruAgent(WrapperAgent[Any, Any]):
             result: AgentRunResult[Any] = adapter.validate_python(data)
         except ValidationError as exc:  # a replay override of the wrong shape
             raise KitaruUsageError(
-                f"The recorded result of an '{self.kitaru_name}' agent run is not an agent run "
+                f"The recorded result of a run of agent '{self.kitaru_name}' is not an agent run "
                 f"result: {_problems(exc)} (got {str(data)[:200]}). A replay override of an "
                 '<agent>_agent_run_<n> checkpoint must look like {"output": <the agent\'s '
                 f"output>}}, the output being {_expected(output_type)}."

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from kitaru.durable import ajournaled, in_checkpoint, replayed_wait
+from kitaru.durable import ajournaled, in_checkpoint, in_flow, replayed_wait
 from kitaru.errors import KitaruUsageError
 from pydantic_ai import DeferredToolRequests, DeferredToolResults, RunContext
 from pydantic_ai.durable_exec import (
@@ -296,10 +296,11 @@ class KitaruDurability(BaseDurabilityCapability[Any]):
     async def wrap_run(self, ctx: RunContext[Any], *, handler: Any) -> Any:
         """Refuse a run inside a checkpoint of an agent that has this capability but was not
         wrapped: nothing of it would be journaled or tracked."""
-        if _active.get() is None and in_checkpoint():
+        if _active.get() is None and in_flow():
+            where = "a checkpoint" if in_checkpoint() else "a flow"
             raise KitaruUsageError(
-                f"Agent '{self.name or 'agent'}' has kp.KitaruDurability but runs inside a "
-                "checkpoint without kp.wrap(): its model requests and tool calls would not be "
+                f"Agent '{self.name or 'agent'}' has kp.KitaruDurability but runs inside "
+                f"{where} without kp.wrap(): its model requests and tool calls would not be "
                 "journaled. Run it as kp.wrap(agent)."
             )
         return await super().wrap_run(ctx, handler=handler)

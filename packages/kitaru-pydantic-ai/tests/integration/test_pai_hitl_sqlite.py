@@ -87,12 +87,12 @@ def test_hitl_inside_a_user_checkpoint_across_processes(
             client = KitaruClient()
             waiting = client.executions.get(exec_id)
             assert waiting.status.value == "waiting"
-            # The suspended checkpoint is journaled as running, with the events its agent
+            # The suspended checkpoint is journaled (it reads waiting), with the events its agent
             # run completed before the wait (its artifacts belong to it).
             (suspended,) = waiting.checkpoints
             assert (suspended.invocation_id, suspended.status.value) == (
                 "handle_refund",
-                "running",
+                "waiting",
             )
             events = suspended.metadata["pydantic_ai_events"].values()
             assert [e["type"] for e in sorted(events, key=lambda e: e["sequence_index"])] == [

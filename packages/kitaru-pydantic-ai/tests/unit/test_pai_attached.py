@@ -135,11 +135,18 @@ def bare_flow() -> str:
     return bare_step()
 
 
+@flow
+def bare_body_flow() -> str:
+    return asyncio.run(bare.run("hi")).output
+
+
 def test_an_unwrapped_agent_with_the_capability_is_refused_in_a_checkpoint(
     memory_runtime: Runtime,
 ) -> None:
-    with pytest.raises(Exception, match=r"without kp\.wrap\(\)"):
+    with pytest.raises(Exception, match=r"inside a checkpoint without kp\.wrap\(\)"):
         bare_flow.run().wait(timeout=30)
+    with pytest.raises(Exception, match=r"inside a flow without kp\.wrap\(\)"):
+        bare_body_flow.run().wait(timeout=30)
     # Outside a flow it is the plain agent.
     assert asyncio.run(bare.run("hi")).output == "bare"
 
