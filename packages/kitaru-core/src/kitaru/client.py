@@ -37,6 +37,7 @@ from kitaru.backend import (
     WaitState,
 )
 from kitaru.errors import (
+    FailureOrigin,
     KitaruFeatureNotAvailableError,
     KitaruStateError,
     KitaruUsageError,
@@ -245,14 +246,7 @@ class _Executions:
                         call_id=call.call_id,
                         name=call.name,
                         invocation_id=call.invocation_id,
-                        status=ExecutionStatus(call.state.value)
-                        if call.state is not CallState.RUNNING
-                        # a call left running by a suspended segment waits with it
-                        else (
-                            ExecutionStatus.WAITING
-                            if status is ExecutionStatus.WAITING
-                            else ExecutionStatus.RUNNING
-                        ),
+                        status=_call_status(call, record, status),
                         started_at=call.started_at,
                         ended_at=call.ended_at,
                         checkpoint_type=call.checkpoint_type,
@@ -692,6 +686,29 @@ def _attempt_finder(
         return index or None
 
     return find
+
+
+def _call_status(
+    call: CallRecord, record: ExecutionRecord, status: ExecutionStatus
+) -> ExecutionStatus:
+    """A call's public status: a call left running by a suspended segment waits with its
+    execution; one stopped because its execution was cancelled (failed with the cancel's
+    reason) reads cancelled."""
+    if call.state is CallState.RUNNING:
+        return (
+            ExecutionStatus.WAITING
+            if status is ExecutionStatus.WAITING
+            else ExecutionStatus.RUNNING
+        )
+    if (
+        call.state is CallState.FAILED
+        and record.state is ExecutionState.CANCELLED
+        and call.failure is not None
+        and call.failure.origin is FailureOrigin.RUNTIME
+        and call.failure.message == record.status_reason
+    ):
+        return ExecutionStatus.CANCELLED
+    return ExecutionStatus(call.state.value)
 
 
 def _wait_info(w: WaitRecord) -> WaitInfo:

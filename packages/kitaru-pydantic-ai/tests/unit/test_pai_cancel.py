@@ -58,3 +58,5 @@ def test_cancel_stops_the_agent_before_its_next_request(memory_runtime: Runtime)
         assert time.monotonic() < deadline, client.executions.get(handle.exec_id).status
         time.sleep(0.02)
     assert SENT == [1]  # request 2 was never sent
+    (call,) = client.executions.get(handle.exec_id).checkpoints
+    assert (call.invocation_id, call.status.value) == ("long_agent_run_1", "cancelled")
