@@ -20,6 +20,7 @@ from typing import Any
 
 import pydantic
 from claude_agent_sdk import HookMatcher
+from kitaru.durable import check_wait_args
 from kitaru.errors import KitaruUsageError
 
 __all__ = ["ApprovalDecision", "ApprovalMatcher", "ApprovalRun", "active_run", "require_approval"]
@@ -100,9 +101,24 @@ def require_approval(
         question: shown to whoever answers (default: ``"Allow Claude to use <tool>?"``).
         timeout: seconds the runner listens before the execution suspends as ``waiting``
             (default: ``kitaru.wait``'s).
+
+    Raises:
+        KitaruUsageError: at once, for arguments ``kitaru.wait`` would refuse (a negative
+            ``timeout``, a ``question`` that is not a string) or a ``tools`` that is not a
+            list of tool names, so the mistake is not found after a paid model call.
     """
-    if isinstance(tools, str) or not tools or not all(isinstance(t, str) and t for t in tools):
-        raise KitaruUsageError("require_approval(tools=[...]) needs a list of tool names.")
+    if (
+        isinstance(tools, str | bytes)
+        or not isinstance(tools, Sequence | set | frozenset)
+        or not tools
+        or not all(isinstance(t, str) and t.strip() for t in tools)
+    ):
+        raise KitaruUsageError(
+            "kc.require_approval(tools=...) must be a non-empty list of tool names, such as "
+            f"kc.require_approval(['Bash', 'mcp__shop__refund']), got {tools!r}."
+        )
+    tools = list(dict.fromkeys(tools))
+    check_wait_args(question=question, timeout=timeout, what="kc.require_approval")
     matcher = ApprovalMatcher(
         matcher="^(" + "|".join(re.escape(t) for t in tools) + ")$",
         tools=tuple(tools),

@@ -18,13 +18,8 @@ from claude_agent_sdk import ClaudeSDKClient as SDKClient
 from kitaru.durable import in_flow
 from kitaru.errors import KitaruUsageError
 
-from kitaru_claude_agent_sdk._run import (
-    RESUME_PROMPT,
-    TransportArg,
-    _transport,
-    normalize_name,
-    query,
-)
+from kitaru_claude_agent_sdk._checks import check_entry_args
+from kitaru_claude_agent_sdk._run import RESUME_PROMPT, TransportArg, _start, _transport
 
 __all__ = ["ClaudeSDKClient"]
 
@@ -36,8 +31,12 @@ class ClaudeSDKClient:
         options: ``ClaudeAgentOptions``.
         transport: a ``Transport`` or a factory ``options -> Transport``; inside a flow each
             turn needs a fresh transport, so pass a factory for more than one turn.
-        name: the agent's name in checkpoint and event ids (default ``claude``).
+        name: the agent's name in checkpoint and event ids (default ``claude``; a name with
+            no letter, digit or ``_`` is refused).
         resume_prompt: the user message sent when an interrupted turn resumes its session.
+
+    Raises:
+        KitaruUsageError: at construction, for an argument of the wrong type.
     """
 
     def __init__(
@@ -48,8 +47,14 @@ class ClaudeSDKClient:
         name: str | None = None,
         resume_prompt: str = RESUME_PROMPT,
     ) -> None:
+        self.name = check_entry_args(
+            options=options,
+            transport=transport,
+            name=name,
+            resume_prompt=resume_prompt,
+            what="kc.ClaudeSDKClient",
+        )
         self.options = options or ClaudeAgentOptions()
-        self.name = normalize_name(name)
         self._transport = transport
         self._resume_prompt = resume_prompt
         self._inner: SDKClient | None = None
@@ -91,19 +96,13 @@ class ClaudeSDKClient:
         if self.session_id is not None:
             options = dataclasses.replace(options, resume=self.session_id)
         transport = self._transport
-        self._turns += 1
-        if self._turns > 1 and transport is not None and not callable(transport):
+        if self._turns > 0 and transport is not None and not callable(transport):
             raise KitaruUsageError("Each turn in a flow needs a new transport: pass a factory.")
-        self._pending = [
-            m
-            async for m in query(
-                prompt,
-                options=options,
-                transport=transport,
-                name=self.name,
-                resume_prompt=self._resume_prompt,
-            )
-        ]
+        run = _start(
+            "kc.ClaudeSDKClient.query", prompt, options, transport, self.name, self._resume_prompt
+        )
+        self._turns += 1
+        self._pending = [m async for m in run]
         for m in reversed(self._pending):
             if isinstance(m, ResultMessage):
                 self.session_id = m.session_id

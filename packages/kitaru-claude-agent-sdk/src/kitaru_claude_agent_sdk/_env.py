@@ -1,5 +1,9 @@
 """Clear errors, before the SDK starts a subprocess, when the Claude CLI or credentials are
-missing."""
+missing.
+
+Both are :class:`KitaruUsageError`: in a flow the failure's origin is ``usage`` (fix the
+setup, then retry), since retrying unchanged cannot find a CLI or a key that is not there.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
+from kitaru.errors import KitaruUsageError
 
 __all__ = ["CREDENTIAL_VARIABLES", "check_cli_and_credentials"]
 
@@ -52,7 +56,7 @@ def check_cli_and_credentials(options: Any) -> None:
     """Raise an error naming what to set when no CLI or no model credentials are found."""
     if find_cli(options) is None:
         where = f" at cli_path={options.cli_path!r}" if options.cli_path is not None else ""
-        raise KitaruFeatureNotAvailableError(
+        raise KitaruUsageError(
             f"The Claude Code CLI was not found{where}. The claude-agent-sdk wheel bundles it "
             "(reinstall it with: pip install --force-reinstall claude-agent-sdk); otherwise "
             "install the CLI and put `claude` on PATH, or set "

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -41,8 +40,10 @@ from kitaru.durable import (
     ajournaled,
     in_checkpoint,
     in_flow,
+    next_run_number,
     recorded_count,
     run_as_checkpoint,
+    used_invocation_ids,
 )
 from kitaru.errors import KitaruRuntimeError, KitaruUsageError
 
@@ -54,6 +55,7 @@ from kitaru_claude_agent_sdk._approval import (
     approval_matchers,
     guard_can_use_tool,
 )
+from kitaru_claude_agent_sdk._checks import check_entry_args, check_prompt
 from kitaru_claude_agent_sdk._codec import decode, decode_all, encode, encode_all
 from kitaru_claude_agent_sdk._env import check_cli_and_credentials
 from kitaru_claude_agent_sdk._store import KitaruSessionStore
@@ -62,7 +64,6 @@ __all__ = [
     "RESUME_PROMPT",
     "TransportArg",
     "drive",
-    "normalize_name",
     "plain_query",
     "query",
     "query_sync",
@@ -70,11 +71,6 @@ __all__ = [
 
 TransportArg = Transport | Callable[[ClaudeAgentOptions], Transport] | None
 RESUME_PROMPT = "Continue from where you left off."
-
-
-def normalize_name(raw: str | None) -> str:
-    """Non-word runs become ``_``, leading/trailing ``_`` are trimmed; empty means ``claude``."""
-    return re.sub(r"\W+", "_", raw or "").strip("_") or "claude"
 
 
 def _transport(transport: TransportArg, options: ClaudeAgentOptions, segment: int) -> Any:
@@ -348,15 +344,20 @@ def _track(
 # -- entry points ----------------------------------------------------------------------------
 
 
-def _in_new_loop(coro_factory: Callable[[], Any]) -> Any:
+def _no_running_loop() -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro_factory())
+        return
     raise KitaruUsageError(
         "kc.query_sync() cannot run inside a running event loop; use `async for m in "
         "kc.query(...)` there."
     )
+
+
+def _in_new_loop(coro_factory: Callable[[], Any]) -> Any:
+    _no_running_loop()
+    return asyncio.run(coro_factory())
 
 
 def _as_checkpoint(
@@ -366,6 +367,14 @@ def _as_checkpoint(
     name: str,
     resume_prompt: str,
 ) -> list[Any]:
+    invocation_id = f"{name}_agent_run_{next_run_number(f'claude_agent_sdk:{name}')}"
+    if transport is None and invocation_id not in used_invocation_ids():
+        # A run this execution has not recorded needs the CLI: check the setup before its
+        # checkpoint starts, so a missing CLI or key fails the flow body as a usage error
+        # and records no failed agent run. A recorded run (a retry, a continuation, a reused
+        # replay) may return its journal without the model, so it is not checked here.
+        check_cli_and_credentials(options or ClaudeAgentOptions())
+
     def body() -> list[Any]:
         return encode_all(
             _in_new_loop(
@@ -380,12 +389,16 @@ def _as_checkpoint(
         )
 
     data = run_as_checkpoint(
-        body, name=f"{name}_agent_run", type="llm_call", allow_waits=True, numbered=True
+        body,
+        name=f"{name}_agent_run",
+        invocation_id=invocation_id,
+        type="llm_call",
+        allow_waits=True,
     )
     return [decode(m) for m in data]
 
 
-async def query(
+def query(
     prompt: Any,
     *,
     options: ClaudeAgentOptions | None = None,
@@ -395,23 +408,60 @@ async def query(
 ) -> AsyncIterator[Any]:
     """The SDK's ``query()``, durable inside a flow.
 
+    The arguments are checked when ``query`` is called (not at the first ``async for``
+    step). With no ``transport``, a missing Claude CLI or missing credentials raise then too
+    outside a flow; in a flow body they raise at the first step, before the run's checkpoint
+    starts (unless the execution recorded that run already).
+
     Args:
-        prompt: the prompt (inside a flow, a string).
+        prompt: the prompt: a string, or outside a flow an async iterable of message dicts.
         options: ``ClaudeAgentOptions``; ``session_store`` defaults to a
             :class:`KitaruSessionStore` inside a flow.
         transport: a ``Transport``, or a factory ``options -> Transport`` (needed when a run
             resumes its session, e.g. after an approval); default: the Claude CLI.
-        name: the agent's name in checkpoint and event ids (default ``claude``).
+        name: the agent's name in checkpoint and event ids (default ``claude``; non-word runs
+            become ``_``; a name with no letter, digit or ``_`` is refused).
         resume_prompt: the user message sent when an interrupted run resumes its session.
 
     Yields:
         The run's messages. Inside a flow they are yielded when the run has ended.
+
+    Raises:
+        KitaruUsageError: for an argument of the wrong type, and for a missing CLI or
+            missing credentials.
     """
-    label = normalize_name(name)
-    if not in_flow():
-        async for message in plain_query(prompt, options, transport):
-            yield message
-        return
+    return _start("kc.query", prompt, options, transport, name, resume_prompt)
+
+
+def _start(
+    what: str,
+    prompt: Any,
+    options: ClaudeAgentOptions | None,
+    transport: TransportArg,
+    name: Any,
+    resume_prompt: Any,
+) -> AsyncIterator[Any]:
+    """Check the arguments of ``query`` (or of a ``ClaudeSDKClient`` turn, ``what``) at once
+    and return the run's message stream."""
+    label = check_entry_args(
+        options=options, transport=transport, name=name, resume_prompt=resume_prompt, what=what
+    )
+    durable = in_flow()
+    check_prompt(prompt, durable=durable, what=what)
+    if not durable:
+        if transport is None:
+            check_cli_and_credentials(options or ClaudeAgentOptions())
+        return plain_query(prompt, options, transport)
+    return _durable_query(prompt, options, transport, label, resume_prompt)
+
+
+async def _durable_query(
+    prompt: str,
+    options: ClaudeAgentOptions | None,
+    transport: TransportArg,
+    label: str,
+    resume_prompt: str,
+) -> AsyncIterator[Any]:
     if in_checkpoint():
         messages = await drive(
             prompt, options=options, transport=transport, name=label, resume_prompt=resume_prompt
@@ -434,10 +484,20 @@ def query_sync(
 ) -> list[Any]:
     """:func:`query` for synchronous code (a ``@flow`` body): returns the run's messages.
 
-    In the flow body the run is checkpoint ``<name>_agent_run_<n>``.
+    In the flow body the run is checkpoint ``<name>_agent_run_<n>``. The arguments are
+    checked as :func:`query` checks them, and the call is refused inside a running event
+    loop.
     """
-    label = normalize_name(name)
-    if not in_flow():
+    what = "kc.query_sync"
+    label = check_entry_args(
+        options=options, transport=transport, name=name, resume_prompt=resume_prompt, what=what
+    )
+    durable = in_flow()
+    check_prompt(prompt, durable=durable, what=what)
+    _no_running_loop()
+    if not durable:
+        if transport is None:
+            check_cli_and_credentials(options or ClaudeAgentOptions())
 
         async def collect() -> list[Any]:
             return [m async for m in plain_query(prompt, options, transport)]

@@ -21,14 +21,12 @@ import secrets
 import threading
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote
 
-from kitaru.backend import DocumentRecord
+from kitaru.backend import Backend, DocumentRecord
 from kitaru.durable import current_exec_id
-
-if TYPE_CHECKING:
-    from kitaru.backend import Backend
+from kitaru.errors import KitaruUsageError
 
 __all__ = ["NAMESPACE", "KitaruSessionStore"]
 
@@ -50,9 +48,23 @@ class KitaruSessionStore:
         backend: the journal to use; default: the current runtime's backend, looked up on
             every call (so one store works in and out of flows).
         namespace: the document namespace (default ``claude_agent_sdk.sessions``).
+
+    Raises:
+        KitaruUsageError: for a ``backend`` that is not a ``kitaru.backend.Backend`` or a
+            ``namespace`` that is not a non-empty string.
     """
 
     def __init__(self, *, backend: Backend | None = None, namespace: str = NAMESPACE) -> None:
+        if backend is not None and not isinstance(backend, Backend):
+            raise KitaruUsageError(
+                "kc.KitaruSessionStore(backend=...) must be a kitaru.backend.Backend (or None "
+                f"for the current runtime's journal), got {backend!r}."
+            )
+        if not isinstance(namespace, str) or not namespace.strip():
+            raise KitaruUsageError(
+                "kc.KitaruSessionStore(namespace=...) must be a non-empty string such as "
+                f"'claude_agent_sdk.sessions', got {namespace!r}."
+            )
         self._backend = backend
         self.namespace = namespace
         self.meta_namespace = namespace + ".meta"

@@ -18,7 +18,7 @@ from claude_agent_sdk import (
     UserMessage,
 )
 from kitaru import FlowHandle, KitaruClient, checkpoint, flow
-from kitaru.errors import KitaruFeatureNotAvailableError, KitaruUsageError
+from kitaru.errors import KitaruUsageError
 from kitaru.plugins import list_plugins
 from kitaru.runtime import Runtime
 from kitaru_claude_agent_sdk.testing import PROJECT_KEY, ScriptedClaude, Text, ToolUse
@@ -173,8 +173,11 @@ async def test_outside_a_flow_the_sdk_runs_untouched() -> None:
 
 
 def test_missing_cli_or_credentials_name_what_to_set(tmp_path: object) -> None:
-    with pytest.raises(KitaruFeatureNotAvailableError, match="cli_path"):
+    # Usage errors (fix the setup, then retry), raised when kc.query is called.
+    with pytest.raises(KitaruUsageError, match="cli_path"):
         kc.query_sync("x", options=ClaudeAgentOptions(cli_path="/nonexistent/claude"))
+    with pytest.raises(KitaruUsageError, match="cli_path"):
+        kc.query("x", options=ClaudeAgentOptions(cli_path="/nonexistent/claude"))
     with pytest.raises(KitaruUsageError, match="ANTHROPIC_API_KEY"):
         kc.query_sync("x")
 
