@@ -16,7 +16,7 @@ event and its artifacts are one commit.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +38,7 @@ from pydantic_ai.durable_exec import (
     record_durable_unit,
 )
 from pydantic_ai.messages import ModelMessagesTypeAdapter
+from pydantic_ai.models import Model
 from pydantic_core import to_jsonable_python
 
 from kitaru_pydantic_ai._tracker import PendingEvent, RunTracker
@@ -254,7 +255,33 @@ def _count_replayed_wait(cache_key: tuple[object, ...], tool_name: str) -> None:
 
 
 class KitaruDurability(BaseDurabilityCapability[Any]):
-    """The durability capability a wrapped agent's runs get inside a checkpoint."""
+    """The durability capability a wrapped agent's runs get inside a checkpoint.
+
+    Give it at agent construction (``Agent(model, capabilities=[kp.KitaruDurability()])``)
+    and ``kp.wrap`` uses it instead of adding one per run. ``models``: model instances that
+    runs may select by key or instance (``run(model=...)``, ``override(model=...)``).
+    """
+
+    def __init__(
+        self,
+        *,
+        models: Mapping[str, Model] | None = None,
+        event_stream_handler: Any = None,
+        name: str | None = None,
+    ) -> None:
+        if models is not None and (
+            not isinstance(models, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, Model) for k, v in models.items())
+        ):
+            raise KitaruUsageError(
+                "kp.KitaruDurability(models=...) must map names to model instances, e.g. "
+                f'models={{"backup": TestModel()}}; got {models!r}.'
+            )
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise KitaruUsageError(
+                f"kp.KitaruDurability(name=...) must be a non-empty string or None, got {name!r}."
+            )
+        super().__init__(models=models, event_stream_handler=event_stream_handler, name=name)
 
     engine_spec = DurabilityEngineSpec(
         engine_name="Kitaru",

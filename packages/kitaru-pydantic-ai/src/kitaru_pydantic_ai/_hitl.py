@@ -167,7 +167,12 @@ def hitl_tool(
             target.function_schema.function = wrapped
             return target
         if not callable(target):
-            raise KitaruUsageError(f"hitl_tool() marks a function or a Tool, got {target!r}.")
+            hint = (
+                f" For the question, pass it by name: @kp.hitl_tool(question={target!r})."
+                if isinstance(target, str)
+                else ""
+            )
+            raise KitaruUsageError(f"hitl_tool() marks a function or a Tool, got {target!r}.{hint}")
         return _wrap_function(target, spec)
 
     return mark if func is None else mark(func)

@@ -248,11 +248,16 @@ class RunTracker:
     # -- the run ---------------------------------------------------------------------------
 
     def run_ended(self, exc: BaseException | None) -> None:
+        """``exc``: what ended the run, if not its completion. An ``Exception`` failed it; any
+        other ``BaseException`` (the execution suspending at a wait, a cancel, a lost lease)
+        only stopped it: the run is ``suspended`` and continues when the body runs again."""
         if exc is None:
             self.status = "completed"
-        else:
+        elif isinstance(exc, Exception):
             self.status = "failed"
             self.error = {"type": type(exc).__name__, "message": str(exc)[:2000]}
+        else:
+            self.status = "suspended"
 
     def summary(self) -> dict[str, Any]:
         order = sorted(self.events, key=lambda k: self.events[k]["sequence_index"])

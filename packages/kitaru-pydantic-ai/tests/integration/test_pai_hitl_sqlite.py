@@ -101,6 +101,8 @@ def test_hitl_inside_a_user_checkpoint_across_processes(
                 "llm_call",
             ]
             assert {a.producing_call for a in waiting.artifacts} <= {"handle_refund", None}
+            (summary,) = suspended.metadata["pydantic_ai_run_summaries"].values()
+            assert summary["status"] == "suspended" and "error" not in summary
             (pending,) = client.executions.pending_waits(exec_id)
             assert (pending.name, pending.question) == ("refund_ok", "Refund 40 EUR?")
             assert pending.metadata == {

@@ -4,6 +4,7 @@ flow would refuse (deferred tools, toolsets without an id, capture names that ma
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import kitaru_pydantic_ai as kp
@@ -121,3 +122,22 @@ def test_hitl_tool_checks_its_arguments_when_it_marks(kwargs: dict[str, Any], ma
     with pytest.raises(KitaruUsageError, match=match):
         kp.hitl_tool(**kwargs)
     assert kp.hitl_tool(question="ok?", schema=bool, timeout=0, name="ask") is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"models": ["x"]}, "models=...) must map names to model instances"),
+        ({"models": {"a": "openai:gpt-5"}}, "models=...) must map names to model instances"),
+        ({"name": 5}, "name=...) must be a non-empty string or None"),
+        ({"name": " "}, "name=...) must be a non-empty string or None"),
+    ],
+)
+def test_kitaru_durability_checks_its_arguments(kwargs: dict[str, Any], needle: str) -> None:
+    with pytest.raises(KitaruUsageError, match=re.escape(needle)):
+        kp.KitaruDurability(**kwargs)
+
+
+def test_a_positional_hitl_question_says_to_pass_it_by_name() -> None:
+    with pytest.raises(KitaruUsageError, match=re.escape("@kp.hitl_tool(question='Approve?')")):
+        kp.hitl_tool("Approve?")  # type: ignore[arg-type]
