@@ -591,6 +591,7 @@ def _run_live(
                 metadata=metadata,
             )
         )
+        scope.running = running
         cp_token = _checkpoint_ctx.set(scope)
         sink_token = _logcapture.set_sink(sink)
         failure = None

@@ -34,6 +34,8 @@ class CheckpointScope:
     wait_ordinals: dict[str, int] = field(default_factory=dict)
     #: A wait was asked inside this call (or replayed): its output is not cached.
     asked_wait: bool = False
+    #: The attempt's live-progress entry (``kitaru._live.RunningCall``), once registered.
+    running: Any = None
     recorded_events: dict[str, Any] | None = None
     #: Artifacts saved in this call and not yet journaled: they are committed with the next
     #: journaled event or with the call itself (one commit instead of one per save()).

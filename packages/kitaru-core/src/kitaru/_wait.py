@@ -263,6 +263,10 @@ def flow_wait(
         raise Cancelled(f"Wait '{wait_name}' was aborted.")
     if not existed and stored.wait_id == record.wait_id:
         ctx.runtime.plugin_manager.hook.kitaru_wait_created(wait=stored)
+    if scope is not None and scope.running is not None:
+        # The call waits with its execution: journal it as running now, with what it logged
+        # so far (an agent's events), not only when it has run for a while.
+        scope.running.write()
     if _interactive():
         return _prompt(ctx, stored, schema)
     deadline = time.monotonic() + (600 if timeout is None else float(timeout))

@@ -25,7 +25,7 @@ from kitaru.errors import KitaruUsageError
 from pydantic_ai import RunContext, Tool
 from pydantic_core import to_jsonable_python
 
-from kitaru_pydantic_ai._engine import HITL_ATTRIBUTE, current_tool_call
+from kitaru_pydantic_ai._engine import HITL_ATTRIBUTE, active_run, current_tool_call
 
 __all__ = ["HitlSpec", "hitl_tool"]
 
@@ -70,6 +70,9 @@ def _ask(
     wait_kwargs: dict[str, Any] = {}
     if spec.timeout is not None:
         wait_kwargs["timeout"] = spec.timeout
+    run = active_run().get()
+    if run is not None:  # the run's events so far go with the call while it waits
+        run.tracker.flush()
     return flow_wait(
         schema=spec.schema,
         name=spec.name or tool_name,

@@ -128,6 +128,11 @@ def test_hitl_input_while_the_runner_listens(
 ) -> None:
     handle = listening_flow.run()
     wait_for_status(handle.exec_id, "waiting")
+    # While the runner listens, the agent's checkpoint shows with its events so far.
+    (call,) = KitaruClient().executions.get(handle.exec_id).checkpoints
+    assert call.status.value == "waiting"
+    events = call.metadata["pydantic_ai_events"].values()
+    assert [e["type"] for e in events] == ["llm_call"]
     KitaruClient().executions.input(handle.exec_id, wait="approve_refund", value=False)
     assert handle.wait(timeout=30) == "approved=False"
     assert MODEL_CALLS == [1, 2]
