@@ -186,6 +186,8 @@ def _wait_identity(ctx: Any, scope: Any, base: str) -> tuple[str, str, bool]:
     source = _source_name(ctx, origin)
     if source is not None and source not in others:
         return wait_id, source, False
+    if ctx.source_wait_names:  # a new wait of a replay never takes a name the source used
+        others |= set(ctx.source_wait_names.values())
     with ctx.lock:
         while True:
             count = ctx.wait_counts.get(base, 0) + 1
