@@ -131,13 +131,7 @@ class _Executions:
     def _record(self, exec_id: str) -> ExecutionRecord:
         """The execution named by ``exec_id``: a full id, else as :meth:`resolve_id` reads
         it (a unique prefix of at least 6 characters, any case), as the CLI and MCP do."""
-        backend = self._rt.backend
-        text = _check_id(exec_id)
-        try:
-            record = backend.get_execution(text)
-        except ExecutionNotFoundError:
-            record = backend.get_execution(self.resolve_id(text))
-        return _liveness.reap(backend, record)
+        return _liveness.reap(self._rt.backend, self._find(_check_id(exec_id)))
 
     def resolve_id(self, exec_id_or_prefix: str) -> str:
         """The full id of the execution that ``exec_id_or_prefix`` (>= 6 chars) names.
@@ -146,12 +140,15 @@ class _Executions:
         prefix copied in upper case names the same execution. An id stored with upper-case
         letters still matches exactly.
         """
-        text = _check_id(exec_id_or_prefix)
+        return self._find(_check_id(exec_id_or_prefix)).exec_id
+
+    def _find(self, text: str) -> ExecutionRecord:
+        """The execution ``text`` names (see :meth:`resolve_id`), read once."""
         backend = self._rt.backend
         candidates = [text] if text == text.lower() else [text, text.lower()]
         for candidate in candidates:
             try:
-                return backend.get_execution(candidate).exec_id
+                return backend.get_execution(candidate)
             except ExecutionNotFoundError:
                 pass
         if len(text) < 6:
@@ -170,7 +167,7 @@ class _Executions:
                 + (" and more" if len(found) > 5 else "")
                 + ". Give more characters."
             )
-        return found[0]
+        return backend.get_execution(found[0])
 
     def _artifact_ref(self, a: ArtifactRecord, calls: Mapping[str, CallRecord]) -> ArtifactRef:
         call = calls.get(a.invocation_id) if a.invocation_id else None
